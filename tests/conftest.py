@@ -1,0 +1,108 @@
+"""Fixtures: a live Nimbus server on a free port with a temporary data directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NimbusServer:
+    """A ``nimbus up`` subprocess that tests may kill -9 and restart on the same data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / f"server-{self.port}.log"
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "nimbus", "up", "--port", str(self.port)]
+        cmd += ["--data-dir", str(self.data_dir), "--no-apps"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nimbus exited: {self.log.read_text()[-3000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    pass
+                import urllib.request
+
+                with urllib.request.urlopen(f"{self.endpoint}/_nimbus/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nimbus did not become healthy in 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill9(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("aws_access_key_id", "test")
+        kwargs.setdefault("aws_secret_access_key", "test")
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=kwargs.pop("region_name", "us-east-1"),
+            config=kwargs.pop("config", Config(retries={"max_attempts": 1})),
+            **kwargs,
+        )
+
+
+@pytest.fixture(scope="session")
+def nimbus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NimbusServer]:
+    server = NimbusServer(tmp_path_factory.mktemp("nimbus") / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws(nimbus: NimbusServer) -> Callable[..., Any]:
+    """``aws("dynamodb")`` -> a boto3 client for the live server."""
+    return nimbus.client
+
+
+@pytest.fixture
+def fresh_nimbus(tmp_path: Path) -> Iterator[NimbusServer]:
+    """A server of the test's own, for tests that kill or restart it."""
+    server = NimbusServer(tmp_path / "data")
+    server.start()
+    yield server
+    server.stop()
