@@ -61,7 +61,7 @@ class BodyStream:
         return b"".join([chunk async for chunk in self])
 
     async def _dechunk(self) -> AsyncIterator[bytes]:
-        """Decode ``aws-chunked``: ``hex-size[;chunk-signature=..]\\r\\n data \\r\\n`` ... ``0\\r\\n`` trailers."""
+        """Decode ``aws-chunked``: ``size-hex[;sig]CRLF data CRLF`` ... ``0`` then trailers."""
         buf = bytearray()
         raw = self._raw()
 

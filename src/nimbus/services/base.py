@@ -43,6 +43,8 @@ class Provider:
     #: Error code this service answers when IAM denies a request.
     access_denied_code: ClassVar[str] = "AccessDeniedException"
     access_denied_status: ClassVar[int] = 400
+    #: Operations AWS answers without any IAM permission (sts:GetCallerIdentity).
+    public_operations: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, env: ServiceEnv) -> None:
         self.env = env

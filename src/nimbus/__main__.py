@@ -1,0 +1,5 @@
+import sys
+
+from nimbus.cli import main
+
+sys.exit(main())

@@ -1,0 +1,61 @@
+"""The HTTP request and response as the wire front sees them (independent of the ASGI server)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import parse_qs
+
+from nimbus.aws.errors import AwsError
+from nimbus.aws.streams import BodyStream
+
+# Non-streaming request bodies are read whole; anything larger is refused with 413.
+MAX_BODY = 32 * 1024 * 1024
+
+Body = bytes | Iterable[bytes] | AsyncIterable[bytes]
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    method: str
+    path: str  # still percent-encoded
+    query_string: str
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ","
+    body: BodyStream
+    host: str = ""
+    _body: bytes | None = None
+
+    @cached_property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(self.query_string, keep_blank_values=True)
+
+    async def read(self, limit: int = MAX_BODY) -> bytes:
+        if self._body is None:
+            length = self.body.content_length
+            if length is not None and length > limit:
+                raise AwsError(
+                    "RequestEntityTooLarge",
+                    f"The request body is {length} bytes; the limit is {limit} bytes.",
+                    413,
+                )
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in self.body:
+                size += len(chunk)
+                if size > limit:
+                    raise AwsError(
+                        "RequestEntityTooLarge",
+                        f"The request body is larger than the limit of {limit} bytes.",
+                        413,
+                    )
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: Body = b""

@@ -1,0 +1,98 @@
+"""The ``rest-json`` protocol (Lambda, API Gateway v2, Bedrock): REST routing and JSON bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel
+
+from nimbus.aws.context import RequestContext
+from nimbus.aws.errors import AwsError
+from nimbus.aws.http import HttpRequest, HttpResponse
+from nimbus.aws.protocol import native, rest
+from nimbus.aws.protocol.base import json_bytes
+from nimbus.aws.protocol.validate import validate
+
+
+def _load(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise AwsError(
+            "SerializationException", "The request body is not valid JSON.", 400
+        ) from None
+
+
+class RestJsonProtocol:
+    name = "rest-json"
+
+    def __init__(self) -> None:
+        self._routers: dict[str, rest.RestRouter] = {}
+
+    async def operation(
+        self, service: ServiceModel, request: HttpRequest
+    ) -> tuple[OperationModel, Any]:
+        return rest.find_router(self._routers, service).match(request)
+
+    async def parse(self, op: OperationModel, request: HttpRequest, found: Any) -> dict[str, Any]:
+        params = rest.bind_request(op, request, found)
+        shape = op.input_shape
+        if shape is None:
+            return params
+        payload = rest.payload_member(shape)
+        if payload is not None:
+            member = shape.members[payload]
+            if member.type_name == "blob" and member.serialization.get("streaming"):
+                params[payload] = request.body
+            else:
+                body = await request.read()
+                if member.type_name == "blob":
+                    params[payload] = body
+                elif member.type_name == "string":
+                    params[payload] = body.decode("utf-8", "replace")
+                elif body.strip():
+                    params[payload] = native.decode(member, _load(body), payload)
+        elif rest.body_members(shape):
+            body = await request.read()
+            if body.strip():
+                params.update(native.decode(shape, _load(body)))
+        validate(shape, params, "ValidationException")
+        return params
+
+    def serialize(
+        self, op: OperationModel, output: dict[str, Any], ctx: RequestContext
+    ) -> HttpResponse:
+        status, headers = rest.bind_response(op, output)
+        headers.append(("x-amzn-requestid", ctx.request_id))
+        headers.extend(ctx.response_headers.items())
+        shape = op.output_shape
+        body: Any = b""
+        if shape is not None:
+            payload = rest.payload_member(shape)
+            if payload is not None:
+                value = output.get(payload)
+                member = shape.members[payload]
+                if value is None:
+                    body = b""
+                elif member.type_name in ("blob", "string"):
+                    body = value.encode() if isinstance(value, str) else value
+                else:
+                    body = json_bytes(value)
+                    headers.append(("content-type", "application/json"))
+            else:
+                members = rest.body_members(shape)
+                doc = {k: v for k, v in output.items() if k in members and v is not None}
+                body = json_bytes(doc)
+                headers.append(("content-type", "application/json"))
+        return HttpResponse(ctx.status or status or 200, headers, body)
+
+    def error(self, service: ServiceModel, err: AwsError, request_id: str) -> HttpResponse:
+        body = json_bytes({"message": err.message, "Message": err.message, **err.extra})
+        headers = [
+            ("content-type", "application/json"),
+            ("x-amzn-errortype", err.code),
+            ("x-amzn-requestid", request_id),
+            *err.headers.items(),
+        ]
+        return HttpResponse(err.status, headers, body)

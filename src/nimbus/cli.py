@@ -1,0 +1,120 @@
+"""The ``nimbus`` command: up, status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from nimbus.config import Settings
+
+STATE_FILE = "server.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="nimbus", description="A local AWS for serverless AI apps."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run Nimbus in the foreground")
+    defaults = Settings.from_env()
+    up.add_argument("--host", default=defaults.host)
+    up.add_argument("--port", type=int, default=defaults.port)
+    up.add_argument("--data-dir", type=Path, default=defaults.data_dir)
+    up.add_argument("--region", default=defaults.region)
+    up.add_argument("--no-apps", action="store_true", help="do not deploy the bundled apps")
+
+    status = commands.add_parser("status", help="show what runs and where")
+    status.add_argument("--data-dir", type=Path, default=defaults.data_dir)
+    status.add_argument("--endpoint-url", default=None)
+
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        settings = Settings(
+            host=args.host, port=args.port, data_dir=args.data_dir, region=args.region
+        )
+        return run_up(settings)
+    return run_status(args.data_dir, args.endpoint_url)
+
+
+def run_up(settings: Settings) -> int:
+    import uvicorn
+
+    from nimbus.server import NimbusApp
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    state = settings.data_dir / STATE_FILE
+
+    def ready() -> None:
+        state.write_text(
+            json.dumps(
+                {"pid": os.getpid(), "endpoint": settings.base_url, "region": settings.region}
+            )
+        )
+        print(_banner(settings), flush=True)
+
+    app = NimbusApp(settings, on_ready=ready)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        state.unlink(missing_ok=True)
+    return 0
+
+
+def _banner(settings: Settings) -> str:
+    url = settings.base_url
+    lines = [
+        f"Nimbus is running at {url}  (state in {settings.data_dir.resolve()})",
+        "  Services: s3, dynamodb, iam, sts, logs, cloudwatch",
+        f"  Use it:   export AWS_ENDPOINT_URL={url} AWS_DEFAULT_REGION={settings.region} "
+        "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
+        f"  Health:   {url}/_nimbus/health",
+        f"  Websites: {url}/_website/<bucket>/",
+        "  Stop with Ctrl-C.",
+    ]
+    return "\n".join(lines)
+
+
+def run_status(data_dir: Path, endpoint: str | None) -> int:
+    if endpoint is None:
+        state = data_dir / STATE_FILE
+        if not state.exists():
+            print(f"Nimbus is not running (no {state}). Start it with: make up  (or nimbus up)")
+            return 1
+        endpoint = json.loads(state.read_text())["endpoint"]
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_nimbus/health", timeout=3) as response:
+            health = json.load(response)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"Nimbus does not answer at {endpoint}: {exc}")
+        return 1
+    print(f"Nimbus {health['version']} is running at {health['endpoint']}")
+    print(f"  region:   {health['region']}")
+    print(f"  data dir: {health['data_dir']}")
+    print(f"  uptime:   {health['uptime_seconds']} s")
+    print(f"  services: {', '.join(health['services'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

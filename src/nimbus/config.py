@@ -1,0 +1,34 @@
+"""Settings for one Nimbus server, from command-line flags with environment fallbacks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ACCOUNT_ID = "000000000000"
+
+
+@dataclass(slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: Path = Path(".nimbus")
+    region: str = "us-east-1"
+    account_id: str = ACCOUNT_ID
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            host=os.environ.get("NIMBUS_HOST", "127.0.0.1"),
+            port=int(os.environ.get("NIMBUS_PORT", "4566")),
+            data_dir=Path(os.environ.get("NIMBUS_DATA_DIR", ".nimbus")),
+            region=os.environ.get(
+                "NIMBUS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+            ),
+        )
