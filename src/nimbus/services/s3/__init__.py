@@ -1,0 +1,1 @@
+"""S3: buckets, objects, multipart uploads, CORS, websites and event notifications."""
