@@ -1,0 +1,503 @@
+"""CloudWatch Logs operations and the in-process API for other services (append, follow)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from nimbus.aws.errors import AwsError
+from nimbus.services.base import Provider, ServiceEnv
+from nimbus.services.logs import emf
+from nimbus.services.logs.engine import (
+    DAY_MS,
+    EVENT_OVERHEAD,
+    LogEvent,
+    LogGroup,
+    LogsEngine,
+    LogStream,
+    now_ms,
+)
+from nimbus.services.logs.filter_pattern import FilterPatternError, compile_pattern
+
+if TYPE_CHECKING:
+    from nimbus.aws.context import RequestContext
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_BYTES = 1_048_576
+MAX_EVENT_BYTES = 1_048_576 - EVENT_OVERHEAD
+MAX_BATCH_SPAN_MS = DAY_MS
+TOO_NEW_MS = 2 * 3_600_000
+TOO_OLD_MS = 14 * DAY_MS
+FILTER_SCAN_BUDGET = 200_000  # events examined per FilterLogEvents call before paging
+RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                  2192, 2557, 2922, 3288, 3653}  # fmt: skip
+GROUP_NAME = re.compile(r"[\.\-_/#A-Za-z0-9]{1,512}")
+FAR_FUTURE = 2**62
+
+
+def invalid(message: str) -> AwsError:
+    return AwsError("InvalidParameterException", message)
+
+
+def _bad_token() -> AwsError:
+    return invalid("The specified nextToken is invalid.")
+
+
+def _position(token: str, prefix: str) -> tuple[int, int]:
+    try:
+        head, ts, rowid = token.split("/")
+        if head != prefix:
+            raise ValueError(token)
+        return int(ts), int(rowid)
+    except ValueError:
+        raise _bad_token() from None
+
+
+def _limit(req: dict[str, Any], key: str, default: int, maximum: int) -> int:
+    value = req.get(key, default)
+    if not isinstance(value, int) or not 1 <= value <= maximum:
+        raise invalid(f"{key} must be between 1 and {maximum}.")
+    return value
+
+
+class LogsProvider(Provider):
+    service: ClassVar[str] = "logs"
+    iam_prefix: ClassVar[str] = "logs"
+    access_denied_code: ClassVar[str] = "AccessDeniedException"
+
+    def __init__(self, env: ServiceEnv) -> None:
+        super().__init__(env)
+        self.engine = LogsEngine(env.data_dir / "logs.db")
+
+    def close(self) -> None:
+        self.engine.close()
+
+    # --- ARNs and identifiers ------------------------------------------------------------------
+
+    def group_arn(self, name: str) -> str:
+        return f"arn:aws:logs:{self.env.region}:{self.env.account_id}:log-group:{name}"
+
+    def iam_resources(self, operation: str, req: dict[str, Any], ctx: RequestContext) -> list[str]:
+        name = req.get("logGroupName") or req.get("logGroupIdentifier")
+        if not name:
+            return [req["resourceArn"]] if req.get("resourceArn") else ["*"]
+        arn = self.group_arn(self._group_name(req))
+        if req.get("logStreamName"):
+            return [f"{arn}:log-stream:{req['logStreamName']}"]
+        return [f"{arn}:*"]
+
+    def _group_name(self, req: dict[str, Any]) -> str:
+        """logGroupName, or logGroupIdentifier given as a name or an ARN."""
+        name = req.get("logGroupName") or req.get("logGroupIdentifier")
+        if not name:
+            raise invalid("logGroupName or logGroupIdentifier is required.")
+        if name.startswith("arn:"):
+            _, _, rest = name.partition(":log-group:")
+            name = rest.removesuffix(":*")
+        return name
+
+    def _group_from_arn(self, arn: str) -> str:
+        if ":log-group:" not in arn:
+            raise AwsError("ResourceNotFoundException", f"Resource {arn} does not exist.")
+        return arn.partition(":log-group:")[2].removesuffix(":*")
+
+    # --- log groups ------------------------------------------------------------------------------
+
+    def create_log_group(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        name = req["logGroupName"]
+        if not GROUP_NAME.fullmatch(name):
+            raise invalid(
+                "Log group name must match [\\.\\-_/#A-Za-z0-9]+ and be 1-512 characters."
+            )
+        cls = req.get("logGroupClass", "STANDARD")
+        if cls not in ("STANDARD", "INFREQUENT_ACCESS", "DELIVERY"):
+            raise invalid(f"Invalid logGroupClass {cls}.")
+        self.engine.create_group(
+            name,
+            tags=req.get("tags"),
+            kms_key_id=req.get("kmsKeyId"),
+            log_group_class=cls,
+            deletion_protection=bool(req.get("deletionProtectionEnabled")),
+        )
+        return {}
+
+    def delete_log_group(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        self.engine.delete_group(req["logGroupName"])
+        return {}
+
+    def _describe_group(self, g: LogGroup) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "logGroupName": g.name,
+            "creationTime": g.created,
+            "metricFilterCount": 0,
+            "arn": f"{self.group_arn(g.name)}:*",
+            "logGroupArn": self.group_arn(g.name),
+            "storedBytes": g.stored_bytes,
+            "logGroupClass": g.log_group_class,
+            "deletionProtectionEnabled": g.deletion_protection,
+        }
+        if g.retention_days:
+            out["retentionInDays"] = g.retention_days
+        if g.kms_key_id:
+            out["kmsKeyId"] = g.kms_key_id
+        return out
+
+    def describe_log_groups(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        prefix, pattern = req.get("logGroupNamePrefix"), req.get("logGroupNamePattern")
+        if prefix and pattern:
+            raise invalid("logGroupNamePrefix and logGroupNamePattern are mutually exclusive.")
+        limit = _limit(req, "limit", 50, 50)
+        wanted = None
+        if req.get("logGroupIdentifiers"):
+            wanted = {self._group_name({"logGroupName": i}) for i in req["logGroupIdentifiers"]}
+        after = req.get("nextToken")
+        if after is not None and not after.startswith("g/"):
+            raise _bad_token()
+        after = after[2:] if after else None
+        found: list[LogGroup] = []
+        more = False
+        while len(found) <= limit:
+            page = self.engine.list_groups(prefix=prefix, after=after, limit=200)
+            for g in page:
+                if pattern and pattern.lower() not in g.name.lower():
+                    continue
+                if wanted is not None and g.name not in wanted:
+                    continue
+                if req.get("logGroupClass") and g.log_group_class != req["logGroupClass"]:
+                    continue
+                found.append(g)
+            if len(page) < 200:
+                break
+            after = page[-1].name
+        if len(found) > limit:
+            found, more = found[:limit], True
+        out: dict[str, Any] = {"logGroups": [self._describe_group(g) for g in found]}
+        if more:
+            out["nextToken"] = "g/" + found[-1].name
+        return out
+
+    def put_retention_policy(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        days = req.get("retentionInDays")
+        if days not in RETENTION_DAYS:
+            raise invalid(
+                f"Invalid retentionInDays {days}; valid values: {sorted(RETENTION_DAYS)}."
+            )
+        self.engine.set_retention(req["logGroupName"], days)
+        return {}
+
+    def delete_retention_policy(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        self.engine.set_retention(req["logGroupName"], None)
+        return {}
+
+    # --- tags ---------------------------------------------------------------------------------
+
+    def _merge_tags(self, name: str, add: dict[str, str], remove: list[str]) -> None:
+        tags = self.engine.get_group(name).tags
+        tags.update(add)
+        for key in remove:
+            tags.pop(key, None)
+        if len(tags) > 50:
+            raise AwsError("TooManyTagsException", "A log group can have at most 50 tags.")
+        self.engine.set_tags(name, tags)
+
+    def tag_log_group(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        self._merge_tags(req["logGroupName"], req.get("tags") or {}, [])
+        return {}
+
+    def untag_log_group(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        self._merge_tags(req["logGroupName"], {}, req.get("tags") or [])
+        return {}
+
+    def list_tags_log_group(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        return {"tags": self.engine.get_group(req["logGroupName"]).tags}
+
+    def tag_resource(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        self._merge_tags(self._group_from_arn(req["resourceArn"]), req.get("tags") or {}, [])
+        return {}
+
+    def untag_resource(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        self._merge_tags(self._group_from_arn(req["resourceArn"]), {}, req.get("tagKeys") or [])
+        return {}
+
+    def list_tags_for_resource(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        return {"tags": self.engine.get_group(self._group_from_arn(req["resourceArn"])).tags}
+
+    # --- log streams ---------------------------------------------------------------------------
+
+    def create_log_stream(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        name = req["logStreamName"]
+        if not 1 <= len(name) <= 512 or ":" in name or "*" in name:
+            raise invalid("Log stream name must be 1-512 characters without ':' or '*'.")
+        self.engine.create_stream(req["logGroupName"], name)
+        return {}
+
+    def delete_log_stream(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        self.engine.delete_stream(req["logGroupName"], req["logStreamName"])
+        return {}
+
+    def _describe_stream(self, group: str, s: LogStream) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "logStreamName": s.name,
+            "creationTime": s.created,
+            "arn": f"{self.group_arn(group)}:log-stream:{s.name}",
+            "storedBytes": s.stored_bytes,
+        }
+        for key, value in (
+            ("firstEventTimestamp", s.first_event),
+            ("lastEventTimestamp", s.last_event),
+            ("lastIngestionTime", s.last_ingestion),
+        ):
+            if value is not None:
+                out[key] = value
+        return out
+
+    def describe_log_streams(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        group = self._group_name(req)
+        order = req.get("orderBy", "LogStreamName")
+        if order not in ("LogStreamName", "LastEventTime"):
+            raise invalid(f"Invalid orderBy {order}.")
+        if order == "LastEventTime" and req.get("logStreamNamePrefix"):
+            raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
+        limit = _limit(req, "limit", 50, 50)
+        offset = 0
+        if req.get("nextToken"):
+            try:
+                offset = int(req["nextToken"].removeprefix("s/"))
+            except ValueError:
+                raise _bad_token() from None
+        streams = self.engine.list_streams(
+            group,
+            prefix=req.get("logStreamNamePrefix"),
+            order_by_last_event=order == "LastEventTime",
+            descending=bool(req.get("descending")),
+            offset=offset,
+            limit=limit + 1,
+        )
+        out: dict[str, Any] = {
+            "logStreams": [self._describe_stream(group, s) for s in streams[:limit]]
+        }
+        if len(streams) > limit:
+            out["nextToken"] = f"s/{offset + limit}"
+        return out
+
+    # --- writing events ----------------------------------------------------------------------
+
+    def put_log_events(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        events = req.get("logEvents") or []
+        if not events:
+            raise invalid("logEvents must contain at least one event.")
+        if len(events) > MAX_BATCH_EVENTS:
+            raise invalid(f"A batch can contain at most {MAX_BATCH_EVENTS} log events.")
+        total = 0
+        for i, event in enumerate(events):
+            size = len(event["message"].encode()) + EVENT_OVERHEAD
+            if size - EVENT_OVERHEAD > MAX_EVENT_BYTES:
+                raise invalid(f"Log event {i} is too large (limit {MAX_EVENT_BYTES} bytes).")
+            if i and event["timestamp"] < events[i - 1]["timestamp"]:
+                raise invalid(
+                    "Log events in a single PutLogEvents request must be in chronological order."
+                )
+            total += size
+        if total > MAX_BATCH_BYTES:
+            raise invalid(f"Upload too large: {total} bytes exceeds {MAX_BATCH_BYTES} bytes.")
+        if events[-1]["timestamp"] - events[0]["timestamp"] > MAX_BATCH_SPAN_MS:
+            raise invalid(
+                "The batch of log events in a single PutLogEvents request cannot span more"
+                " than 24 hours."
+            )
+        group = self.engine.get_group(req["logGroupName"])
+        stream = self.engine.get_stream(group.id, req["logStreamName"])
+        now = now_ms()
+        rejected: dict[str, int] = {}
+        expired_before = self.engine.retention_cutoff(group, now)
+        accepted: list[tuple[int, str]] = []
+        for i, event in enumerate(events):
+            ts = event["timestamp"]
+            if ts > now + TOO_NEW_MS:
+                rejected.setdefault("tooNewLogEventStartIndex", i)
+            elif ts < expired_before:
+                rejected["expiredLogEventEndIndex"] = i
+            elif ts < now - TOO_OLD_MS:
+                rejected["tooOldLogEventEndIndex"] = i
+            else:
+                accepted.append((ts, event["message"]))
+        self.engine.insert_events(group, stream, accepted)
+        self._publish_metrics(accepted)
+        # Sequence tokens are ignored by AWS now; one is still returned for old clients.
+        out: dict[str, Any] = {"nextSequenceToken": f"{now:056d}"}
+        if rejected:
+            out["rejectedLogEventsInfo"] = rejected
+        return out
+
+    def append(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        """In-process write (Lambda function output): creates group and stream if missing.
+
+        Events need not be sorted; they are stored as given, without AWS's batch limits.
+        """
+        g, s = self.engine.ensure_stream(group, stream)
+        batch = sorted(events, key=lambda e: e[0])
+        self.engine.insert_events(g, s, batch)
+        self._publish_metrics(batch)
+
+    def _publish_metrics(self, events: list[tuple[int, str]]) -> None:
+        """Turn Embedded Metric Format lines into CloudWatch metrics."""
+        for ts, message in events:
+            for namespace, data in emf.extract_metrics(message, ts):
+                try:
+                    self.env.registry.get("cloudwatch").put_metrics(namespace, data)
+                except AwsError as exc:  # a bad EMF line must not fail the log write
+                    log.warning("EMF metrics in namespace %s dropped: %s", namespace, exc.message)
+
+    # --- reading events ------------------------------------------------------------------------
+
+    def get_log_events(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        group = self.engine.get_group(self._group_name(req))
+        stream = self.engine.get_stream(group.id, req["logStreamName"])
+        limit = _limit(req, "limit", 10_000, 10_000)
+        start = max(req.get("startTime") or 0, self.engine.retention_cutoff(group))
+        end = req.get("endTime") or FAR_FUTURE
+        token = req.get("nextToken")
+        query = {"start": start, "end": end, "limit": limit}
+        if token and token.startswith("f/"):
+            after = _position(token, "f")
+            events = self.engine.stream_events(stream.id, after=after, **query)
+        elif token and token.startswith("b/"):
+            before = _position(token, "b")
+            events = self.engine.stream_events(
+                stream.id, before=before, newest_first=True, **query
+            )[::-1]
+        elif token:
+            raise _bad_token()
+        elif req.get("startFromHead"):
+            events = self.engine.stream_events(stream.id, **query)
+        else:
+            events = self.engine.stream_events(stream.id, newest_first=True, **query)[::-1]
+        if events:
+            forward = f"f/{events[-1].timestamp}/{events[-1].id}"
+            backward = f"b/{events[0].timestamp}/{events[0].id}"
+        elif token and token.startswith("f/"):
+            # Nothing new: the same forward token lets a client keep tailing.
+            ts, rowid = _position(token, "f")
+            forward, backward = token, f"b/{ts}/{rowid + 1}"
+        elif token:
+            ts, rowid = _position(token, "b")
+            forward, backward = f"f/{ts}/{rowid - 1}", token
+        else:
+            forward, backward = f"f/{start}/0", f"b/{start}/0"
+        return {
+            "events": [
+                {"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion}
+                for e in events
+            ],
+            "nextForwardToken": forward,
+            "nextBackwardToken": backward,
+        }
+
+    def filter_log_events(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        group = self.engine.get_group(self._group_name(req))
+        names, prefix = req.get("logStreamNames"), req.get("logStreamNamePrefix")
+        if names and prefix:
+            raise invalid("logStreamNames and logStreamNamePrefix are mutually exclusive.")
+        limit = _limit(req, "limit", 10_000, 10_000)
+        try:
+            matches = compile_pattern(req.get("filterPattern"))
+        except FilterPatternError as exc:
+            raise invalid(f"Invalid filter pattern: {exc}") from None
+        stream_ids = self.engine.stream_ids(group.id, names, prefix) if names or prefix else None
+        after = _position(req["nextToken"], "e") if req.get("nextToken") else None
+        start = max(req.get("startTime") or 0, self.engine.retention_cutoff(group))
+        end = req.get("endTime") or FAR_FUTURE
+        found: list[LogEvent] = []
+        next_token = None
+        events = self.engine.group_events(
+            group.id, start=start, end=end, stream_ids=stream_ids, after=after
+        )
+        for scanned, event in enumerate(events, start=1):
+            if matches(event.message):
+                found.append(event)
+            if len(found) >= limit or scanned >= FILTER_SCAN_BUDGET:
+                next_token = f"e/{event.timestamp}/{event.id}"
+                break
+        searched = sorted({e.stream for e in found})
+        out: dict[str, Any] = {
+            "events": [
+                {
+                    "logStreamName": e.stream,
+                    "timestamp": e.timestamp,
+                    "message": e.message,
+                    "ingestionTime": e.ingestion,
+                    "eventId": f"{e.id:056d}",
+                }
+                for e in found
+            ],
+            "searchedLogStreams": [
+                {"logStreamName": s, "searchedCompletely": next_token is None} for s in searched
+            ],
+        }
+        if next_token:
+            out["nextToken"] = next_token
+        return out
+
+    # --- in-process readers ----------------------------------------------------------------
+
+    def read(
+        self,
+        group: str,
+        *,
+        after_id: int = 0,
+        stream_prefix: str | None = None,
+        filter_pattern: str | None = None,
+        limit: int = 1000,
+    ) -> list[LogEvent]:
+        """Events of a group in arrival order after ``after_id`` (each event's ``id``).
+
+        Raises ``ResourceNotFoundException`` for a missing group; ``FilterPatternError`` for a
+        bad pattern.
+        """
+        matches = compile_pattern(filter_pattern)
+        gid = self.engine.get_group(group).id
+        events = self.engine.events_since(gid, after_id, stream_prefix=stream_prefix, limit=limit)
+        return [e for e in events if matches(e.message)]
+
+    def follow(
+        self,
+        group: str,
+        *,
+        since_ms: int | None = None,
+        stream_prefix: str | None = None,
+        filter_pattern: str | None = None,
+        poll_interval: float = 0.25,
+        stop: threading.Event | None = None,
+    ) -> Iterator[LogEvent]:
+        """Yield events as they arrive (``nimbus logs --follow``) until ``stop`` is set.
+
+        Starts with events whose timestamp is at or after ``since_ms`` (default: new ones only)
+        and waits for the group to exist.
+        """
+        stop = stop or threading.Event()
+        matches = compile_pattern(filter_pattern)
+        cursor = 0
+        first = True
+        while not stop.is_set():
+            try:
+                batch = self.read(group, after_id=cursor, stream_prefix=stream_prefix, limit=1000)
+            except AwsError:
+                batch = []
+            for event in batch:
+                cursor = event.id
+                if first and since_ms is None:
+                    continue
+                if (since_ms is None or event.timestamp >= since_ms) and matches(event.message):
+                    yield event
+            if len(batch) < 1000:
+                first = False
+                stop.wait(poll_interval)
+
+    def sweep(self) -> None:
+        """Drop events past retention now (the engine also does so about once a minute)."""
+        self.engine.sweep_expired(force=True)
