@@ -1,4 +1,4 @@
-"""Providers built over a real temporary data directory, called the way the wire front calls them."""
+"""Providers over a real temporary data directory, called as the wire front calls them."""
 
 from __future__ import annotations
 

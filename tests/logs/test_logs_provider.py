@@ -299,8 +299,9 @@ def test_append_creates_group_and_stream_and_follow_sees_new_events(
     assert [e.message for e in history] == ["a", "d"]
 
 
-def test_events_survive_reopening_the_database(tmp_path: Any, stream: tuple[str, str],
-                                              logs: Call, registry: ServiceRegistry) -> None:  # fmt: skip
+def test_events_survive_reopening_the_database(
+    stream: tuple[str, str], logs: Call, registry: ServiceRegistry
+) -> None:
     put(logs, *stream, [(now_ms(), "durable")])
     registry.close()
     again = ServiceRegistry(registry.data_dir, "us-east-1", "000000000000", "http://x")
