@@ -87,10 +87,10 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         end = int(last) if last else size - 1
     except ValueError:
         return None
-    if start < 0 or end < start:
-        return None
     if start >= size:
         raise _invalid_range(header, size)
+    if end < start:
+        return None
     return start, min(end, size - 1)
 
 
