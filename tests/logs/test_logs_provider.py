@@ -215,8 +215,12 @@ def test_filter_log_events_across_streams(logs: Call) -> None:
     put(logs, "g", "web-2", [(t + 2, "ERROR c"), (t + 5, '{"level": "ERROR", "ms": 900}')])
     put(logs, "g", "worker", [(t + 3, "ERROR d")])
     got = logs("filter_log_events", logGroupName="g", filterPattern="ERROR")
-    assert [e["message"] for e in got["events"]] == ["ERROR a", "ERROR c", "ERROR d",
-                                                      '{"level": "ERROR", "ms": 900}']  # fmt: skip
+    assert [e["message"] for e in got["events"]] == [
+        "ERROR a",
+        "ERROR c",
+        "ERROR d",
+        '{"level": "ERROR", "ms": 900}',
+    ]
     first = got["events"][0]
     assert first["logStreamName"] == "web-1" and first["eventId"] and first["ingestionTime"]
     only_web = logs("filter_log_events", logGroupName="g", logStreamNamePrefix="web-")
@@ -274,8 +278,12 @@ def test_append_creates_group_and_stream_and_follow_sees_new_events(
     provider = registry.get("logs")
     t = now_ms()
     provider.append("/aws/lambda/fn", "2026/01/01/[$LATEST]abc", [(t + 1, "b"), (t, "a")])
-    got = logs("get_log_events", logGroupName="/aws/lambda/fn",
-               logStreamName="2026/01/01/[$LATEST]abc", startFromHead=True)  # fmt: skip
+    got = logs(
+        "get_log_events",
+        logGroupName="/aws/lambda/fn",
+        logStreamName="2026/01/01/[$LATEST]abc",
+        startFromHead=True,
+    )
     assert [e["message"] for e in got["events"]] == ["a", "b"]
 
     stop = threading.Event()

@@ -86,9 +86,14 @@ _REDUCERS: dict[str, Callable[[list[float]], float]] = {
 
 class _Evaluator:
     def __init__(
-        self, tokens: list[tuple[str, str]], env: dict[str, Series], labels: dict[str, str]
-    ):
+        self,
+        tokens: list[tuple[str, str]],
+        env: dict[str, Series],
+        labels: dict[str, str],
+        metric_ids: set[str],
+    ) -> None:
         self.tokens, self.i, self.env, self.labels = tokens, 0, env, labels
+        self.metric_ids = metric_ids  # METRICS() covers MetricStat queries only
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -150,7 +155,11 @@ class _Evaluator:
         if fn == "METRICS":
             needle = self.take()[1] if self.peek() and self.peek()[0] == "STR" else ""  # type: ignore[index]
             self.take(")")
-            return [s for key, s in self.env.items() if needle in self.labels.get(key, key)]
+            return [
+                s
+                for key, s in self.env.items()
+                if key in self.metric_ids and needle in self.labels.get(key, key)
+            ]
         arg = self.expr()
         self.take(")")
         if fn == "ABS":
@@ -172,9 +181,11 @@ class _Evaluator:
         return arg
 
 
-def evaluate(text: str, env: dict[str, Series], labels: dict[str, str]) -> Series | float:
+def evaluate(
+    text: str, env: dict[str, Series], labels: dict[str, str], metric_ids: set[str]
+) -> Series | float:
     """Evaluate ``text`` over the named series; returns one series or a scalar."""
-    ev = _Evaluator(_tokens(text), env, labels)
+    ev = _Evaluator(_tokens(text), env, labels, metric_ids)
     result = ev.expr()
     if ev.peek() is not None:
         raise ExpressionError(f"unexpected {ev.peek()[1]!r} in expression")  # type: ignore[index]

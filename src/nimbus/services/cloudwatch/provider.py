@@ -372,10 +372,11 @@ class CloudWatchProvider(Provider):
             if q.get("MetricStat"):
                 env[q["Id"]] = self._series(q["MetricStat"], where, start, end)
                 labels[q["Id"]] = q.get("Label") or q["MetricStat"]["Metric"]["MetricName"]
+        metric_ids = set(env)
         for q in queries:
             if q.get("Expression"):
                 try:
-                    result = evaluate(q["Expression"], env, labels)
+                    result = evaluate(q["Expression"], env, labels, metric_ids)
                 except ExpressionError as exc:
                     raise AwsError(
                         "ValidationError", f"Error in expression {q['Id']}: {exc}"
