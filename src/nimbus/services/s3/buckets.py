@@ -44,8 +44,13 @@ class BucketsMixin(EngineCore):
     def create_bucket(self, name: str, owner: str, location: str | None) -> None:
         validate_bucket_name(name)
         with self.tx() as db:
-            row = db.execute("SELECT owner FROM buckets WHERE name = ?", (name,)).fetchone()
+            row = db.execute(
+                "SELECT owner, location FROM buckets WHERE name = ?", (name,)
+            ).fetchone()
             if row is not None:
+                if row[0] == owner and row[1] is None and location is None:
+                    # S3's legacy us-east-1 behaviour: re-creating your own bucket is a 200.
+                    return
                 if row[0] == owner:
                     raise AwsError(
                         "BucketAlreadyOwnedByYou",

@@ -60,6 +60,8 @@ class ListingMixin(EngineCore):
         """Keys (and common prefixes) strictly after ``after``, in UTF-8 byte order."""
         self.require_bucket(bucket)
         out = Listing()
+        if max_keys == 0:
+            return out  # S3 answers an empty, untruncated page
         lower, inclusive = after, False
         if after_is_prefix:
             # Resume past every key under the common prefix returned last time.
@@ -89,6 +91,11 @@ class ListingMixin(EngineCore):
                     idx = key.find(delimiter, len(prefix))
                     if idx >= 0:
                         common = key[: idx + len(delimiter)]
+                        if common <= after:
+                            # A marker naming a common prefix means "past everything under it".
+                            lower, inclusive = _successor(common), True
+                            restart = True
+                            break
                 if count >= max_keys:
                     out.truncated = True
                     return out
