@@ -22,6 +22,8 @@ class StsProvider(Provider):
     iam_prefix = "sts"
     access_denied_code = "AccessDenied"
     access_denied_status = 403
+    # AWS answers GetCallerIdentity even under an explicit Deny.
+    public_operations = frozenset({"GetCallerIdentity"})
 
     def __init__(self, env: ServiceEnv) -> None:
         super().__init__(env)
