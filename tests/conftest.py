@@ -106,3 +106,59 @@ def fresh_nimbus(tmp_path: Path) -> Iterator[NimbusServer]:
     server.start()
     yield server
     server.stop()
+
+
+class RawResponse:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+def raw_request(
+    endpoint: str,
+    method: str,
+    path: str,
+    *,
+    service: str | None = None,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+) -> RawResponse:
+    """Send exactly these bytes (SigV4-signed for ``service`` when given) and return the reply."""
+    import http.client
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"{endpoint}{path}" + (f"?{query}" if query else "")
+    all_headers = dict(headers or {})
+    if service is not None:
+        request = AWSRequest(method=method, url=url, data=body, headers=all_headers)
+        SigV4Auth(Credentials("test", "test"), service, "us-east-1").add_auth(request)
+        all_headers = dict(request.headers.items())
+    host, port = endpoint.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.putrequest(method, path + (f"?{query}" if query else ""), skip_accept_encoding=True)
+        for name, value in all_headers.items():
+            conn.putheader(name, value)
+        if body and "Content-Length" not in all_headers:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        reply = conn.getresponse()
+        data = reply.read()
+        return RawResponse(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def raw(nimbus: NimbusServer) -> Callable[..., RawResponse]:
+    """``raw("POST", "/", service="dynamodb", body=b"...", headers={...})`` against the server."""
+
+    def send(method: str, path: str, **kwargs: Any) -> RawResponse:
+        return raw_request(nimbus.endpoint, method, path, **kwargs)
+
+    return send

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from urllib.parse import parse_qs
 
 from nimbus.aws.errors import AwsError
@@ -25,10 +24,13 @@ class HttpRequest:
     body: BodyStream
     host: str = ""
     _body: bytes | None = None
+    _query: dict[str, list[str]] | None = None
 
-    @cached_property
+    @property
     def query(self) -> dict[str, list[str]]:
-        return parse_qs(self.query_string, keep_blank_values=True)
+        if self._query is None:
+            self._query = parse_qs(self.query_string, keep_blank_values=True)
+        return self._query
 
     async def read(self, limit: int = MAX_BODY) -> bytes:
         if self._body is None:

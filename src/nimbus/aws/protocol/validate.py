@@ -9,6 +9,41 @@ from botocore.model import Shape, StructureShape
 from nimbus.aws.errors import AwsError
 
 _MAX_REPORTED = 10
+_CONSTRAINTS = ("min", "max")
+# shape name -> whether anything in it or below it can fail a check; computed once per shape.
+_NEEDS_CHECK: dict[tuple[str, str], bool] = {}
+
+
+def _needs_check(shape: Shape, visiting: frozenset[str] = frozenset()) -> bool:
+    """Whether validating ``shape`` can find anything: required members, lengths, ranges, enums.
+
+    DynamoDB's recursive AttributeValue has none, so walking items would be pure overhead.
+    """
+    key = (shape.type_name, shape.name)
+    known = _NEEDS_CHECK.get(key)
+    if known is not None:
+        return known
+    if shape.name in visiting:
+        return False  # a cycle adds nothing new; the outer call decides
+    visiting = visiting | {shape.name}
+    meta = shape.metadata
+    found = any(c in meta for c in _CONSTRAINTS) or bool(getattr(shape, "enum", None))
+    if shape.type_name == "structure":
+        found = (
+            found
+            or bool(shape.required_members)
+            or any(  # type: ignore[attr-defined]
+                _needs_check(m, visiting)
+                for m in shape.members.values()  # type: ignore[attr-defined]
+            )
+        )
+    elif shape.type_name == "list":
+        found = found or _needs_check(shape.member, visiting)  # type: ignore[attr-defined]
+    elif shape.type_name == "map":
+        found = found or _needs_check(shape.value, visiting)  # type: ignore[attr-defined]
+    if len(visiting) == 1 or found:
+        _NEEDS_CHECK[key] = found
+    return found
 
 
 def _camel(name: str) -> str:
@@ -16,7 +51,7 @@ def _camel(name: str) -> str:
 
 
 def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
-    if len(problems) >= _MAX_REPORTED:
+    if len(problems) >= _MAX_REPORTED or not _needs_check(shape):
         return
     kind = shape.type_name
     meta = shape.metadata
