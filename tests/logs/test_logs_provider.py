@@ -260,6 +260,9 @@ def test_retention_hides_and_sweeps_expired_events(
     assert [e["message"] for e in got["events"]] == ["fresh"]
     engine = registry.get("logs").engine
     assert engine.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+    (described,) = logs("describe_log_streams", logGroupName=stream[0])["logStreams"]
+    assert described["storedBytes"] == len("fresh") + 26
+    assert described["firstEventTimestamp"] == t - 1000
     logs("delete_retention_policy", logGroupName=stream[0])
     assert "retentionInDays" not in logs("describe_log_groups")["logGroups"][0]
 

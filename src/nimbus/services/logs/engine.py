@@ -343,9 +343,20 @@ class LogsEngine:
                 "SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL"
             ).fetchall()
             for gid, days in groups:
-                self.db.execute(
+                deleted = self.db.execute(
                     "DELETE FROM events WHERE group_id = ? AND ts < ?", (gid, now - days * DAY_MS)
-                )
+                ).rowcount
+                if deleted:
+                    # Keep DescribeLogStreams' sizes and first-event times honest.
+                    self.db.execute(
+                        "UPDATE log_streams SET"
+                        " stored_bytes = (SELECT COALESCE(SUM(LENGTH(CAST(message AS BLOB)) + ?),"
+                        "   0) FROM events WHERE stream_id = log_streams.id),"
+                        " first_event = (SELECT MIN(ts) FROM events"
+                        "   WHERE stream_id = log_streams.id)"
+                        " WHERE group_id = ?",
+                        (EVENT_OVERHEAD, gid),
+                    )
 
     def stream_events(
         self,
