@@ -227,7 +227,7 @@ def test_connection_survives_a_denied_upload(aws: Aws) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"old")
     _, creds = user_with_policy(aws, doc(allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*")))
     mine = aws("s3", **creds)
-    assert error_of(mine.put_object, Bucket=bucket, Key="k", Body=b"x" * 1000)[0] == "AccessDenied"
+    assert error_of(mine.put_object, Bucket=bucket, Key="k", Body=b"x")[0] == "AccessDenied"
     assert mine.get_object(Bucket=bucket, Key="k")["Body"].read() == b"old"
 
 
