@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import NimbusServer
 
 from nimbus.aws.errors import AwsError
 from nimbus.services.dynamodb.engine import DynamoEngine
@@ -45,3 +46,13 @@ def error(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> AwsError:
     with pytest.raises(AwsError) as info:
         fn(*args, **kwargs)
     return info.value
+
+
+@pytest.fixture
+def fresh_nimbus_ttl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NimbusServer]:
+    """A server of its own whose TTL sweeper runs every 0.2 s."""
+    monkeypatch.setenv("NIMBUS_DYNAMODB_TTL_SWEEP_SECONDS", "0.2")
+    server = NimbusServer(tmp_path / "data")
+    server.start()
+    yield server
+    server.stop()
