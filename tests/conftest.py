@@ -141,7 +141,9 @@ def raw_request(
     host, port = endpoint.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
-        conn.putrequest(method, path + (f"?{query}" if query else ""), skip_accept_encoding=True)
+        has_host = any(name.lower() == "host" for name in all_headers)
+        target = path + (f"?{query}" if query else "")
+        conn.putrequest(method, target, skip_host=has_host, skip_accept_encoding=True)
         for name, value in all_headers.items():
             conn.putheader(name, value)
         if body and "Content-Length" not in all_headers:

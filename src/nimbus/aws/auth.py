@@ -35,7 +35,24 @@ def read_signature(request: HttpRequest) -> Signature | None:
         return None
     if "X-Amz-Credential" in request.query:
         return _presigned(request)
+    if "AWSAccessKeyId" in request.query:  # SigV2 query auth: boto3's default S3 presigning
+        return _presigned_v2(request)
     return None
+
+
+def _presigned_v2(request: HttpRequest) -> Signature:
+    query = request.query
+    try:
+        expires = int(query["Expires"][0])
+    except (KeyError, ValueError):
+        raise AwsError(
+            "AuthorizationQueryParametersError",
+            "A presigned URL with AWSAccessKeyId needs Expires (epoch seconds).",
+            400,
+        ) from None
+    if datetime.now(UTC).timestamp() > expires:
+        raise AwsError("AccessDenied", "Request has expired", 403)
+    return Signature(query["AWSAccessKeyId"][0], "", "s3")
 
 
 def _presigned(request: HttpRequest) -> Signature:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -52,8 +53,27 @@ class HttpRequest:
                         413,
                     )
                 chunks.append(chunk)
-            self._body = b"".join(chunks)
+            body = b"".join(chunks)
+            if "gzip" in self.headers.get("content-encoding", ""):
+                body = _gunzip(body, limit)
+            self._body = body
         return self._body
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """Request compression (CloudWatch PutMetricData): bounded, so a zip bomb is a 413."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise AwsError("SerializationException", "The gzip request body is corrupt.", 400) from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise AwsError(
+            "RequestEntityTooLarge",
+            f"The request body inflates to more than the limit of {limit} bytes.",
+            413,
+        )
+    return data
 
 
 @dataclass(slots=True)
