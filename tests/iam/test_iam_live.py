@@ -250,3 +250,60 @@ def test_dynamodb_enforces_user_policy(aws: Aws) -> None:
     code, status, message = error_of(mine.put_item, TableName=table, Item={"pk": {"S": "a"}})
     assert (code, status) == ("AccessDeniedException", 400)
     assert f"dynamodb:PutItem on resource: {arn}" in message
+
+
+def test_users_keys_and_sessions_survive_a_kill(fresh_nimbus: Any) -> None:
+    iam = fresh_nimbus.client("iam")
+    iam.create_user(UserName="survivor")
+    iam.put_user_policy(
+        UserName="survivor", PolicyName="p", PolicyDocument=doc(allow("iam:GetUser"))
+    )
+    key = iam.create_access_key(UserName="survivor")["AccessKey"]
+    role = iam.create_role(
+        RoleName="r", AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCT}:root"})
+    )["Role"]
+    creds = fresh_nimbus.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="s1")
+    fresh_nimbus.kill9()
+    fresh_nimbus.start()
+    user = fresh_nimbus.client(
+        "iam", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    assert user.get_user()["User"]["UserName"] == "survivor"
+    assert error_of(user.list_users)[0] == "AccessDenied"
+    c = creds["Credentials"]
+    sts = fresh_nimbus.client(
+        "sts",
+        aws_access_key_id=c["AccessKeyId"],
+        aws_secret_access_key=c["SecretAccessKey"],
+        aws_session_token=c["SessionToken"],
+    )
+    assert sts.get_caller_identity()["Arn"].endswith(":assumed-role/r/s1")
+
+
+def test_groups_grant_their_members_permissions(aws: Aws) -> None:
+    iam = aws("iam")
+    group = uid("readers")
+    iam.create_group(GroupName=group)
+    iam.put_group_policy(
+        GroupName=group, PolicyName="p", PolicyDocument=doc(allow("iam:ListUsers"))
+    )
+    name, creds = user_with_policy(aws, doc(allow("iam:GetUser")))
+    me = aws("iam", **creds)
+    assert error_of(me.list_users)[0] == "AccessDenied"
+    iam.add_user_to_group(GroupName=group, UserName=name)
+    assert [u["UserName"] for u in iam.get_group(GroupName=group)["Users"]] == [name]
+    me.list_users()
+    assert error_of(iam.delete_group, GroupName=group)[:2] == ("DeleteConflict", 409)
+
+
+def test_get_session_token_acts_as_the_user(aws: Aws) -> None:
+    name, creds = user_with_policy(aws, doc(allow("sts:GetSessionToken")))
+    temp = aws("sts", **creds).get_session_token(DurationSeconds=900)["Credentials"]
+    assert temp["AccessKeyId"].startswith("ASIA")
+    sts = aws(
+        "sts",
+        aws_access_key_id=temp["AccessKeyId"],
+        aws_secret_access_key=temp["SecretAccessKey"],
+        aws_session_token=temp["SessionToken"],
+    )
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCT}:user/{name}"
