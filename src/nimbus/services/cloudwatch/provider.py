@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from nimbus.aws.errors import AwsError
 from nimbus.services.base import Provider, ServiceEnv
+from nimbus.services.cloudwatch.alarm_store import AlarmStore
+from nimbus.services.cloudwatch.alarms import AlarmOperations
 from nimbus.services.cloudwatch.engine import MetricId, MetricRecord, MetricsEngine, Sample
 from nimbus.services.cloudwatch.expressions import ExpressionError, Series, evaluate
 from nimbus.services.cloudwatch.statistics import BASIC_STATISTICS, Bucket, parse_percentile
@@ -116,7 +118,7 @@ def _dimensions(dims: list[dict[str, Any]] | None, where: str) -> tuple[tuple[st
     return tuple(sorted((d["Name"], d["Value"]) for d in dims))
 
 
-class CloudWatchProvider(Provider):
+class CloudWatchProvider(AlarmOperations, Provider):
     service: ClassVar[str] = "cloudwatch"
     iam_prefix: ClassVar[str] = "cloudwatch"
     access_denied_code: ClassVar[str] = "AccessDenied"
@@ -125,6 +127,7 @@ class CloudWatchProvider(Provider):
     def __init__(self, env: ServiceEnv) -> None:
         super().__init__(env)
         self.engine = MetricsEngine(env.data_dir / "metrics.db")
+        self.alarms = AlarmStore(self.engine.db, self.engine.lock)
 
     def close(self) -> None:
         self.engine.close()
