@@ -16,6 +16,10 @@ from nimbus.services.iam.engine import IamEngine
 
 Req = dict[str, Any]
 Out = dict[str, Any]
+# Operations that act on the calling user when UserName is omitted.
+SELF_OPERATIONS = frozenset(
+    {"GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey"}
+)
 
 
 def _page(items: list[Any], req: Req, key: str) -> Out:
@@ -75,18 +79,24 @@ class IamProvider(Provider):
 
     def iam_resources(self, operation: str, req: Req, ctx: RequestContext) -> list[str]:
         """ARNs for IAM's own authorization (a user allowed iam:GetUser on themselves)."""
-        acct = ctx.account_id
-        if "UserName" in req and operation != "CreateUser":
-            return [f"arn:aws:iam::{acct}:user/{req['UserName']}"]
-        if "RoleName" in req:
-            return [f"arn:aws:iam::{acct}:role/{req['RoleName']}"]
-        if "GroupName" in req:
-            return [f"arn:aws:iam::{acct}:group/{req['GroupName']}"]
+        for key, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group")):
+            name = req.get(key)
+            if name and not operation.startswith("Create"):
+                return [self._entity_arn(kind, name)]
+            if name:
+                return [f"arn:aws:iam::{ctx.account_id}:{kind}{req.get('Path') or '/'}{name}"]
         if "PolicyArn" in req:
             return [req["PolicyArn"]]
-        if operation == "GetUser" and ctx.principal.kind == "user":
+        if operation in SELF_OPERATIONS and ctx.principal.kind == "user":
             return [ctx.principal.arn]
         return ["*"]
+
+    def _entity_arn(self, kind: str, name: str) -> str:
+        # ARNs carry the entity's path; a missing entity is named at the root path.
+        table = {"user": "users", "role": "roles", "group": "groups_"}[kind]
+        row = self.engine.one(f"SELECT name, path FROM {table} WHERE name = ?", name)
+        path, name = (row["path"], row["name"]) if row else ("/", name)
+        return self.engine.arn(kind, path, name)
 
     # ---- users -------------------------------------------------------------------------------
     def create_user(self, req: Req, ctx: RequestContext) -> Out:
