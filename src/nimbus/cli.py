@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from nimbus.config import Settings
 
 STATE_FILE = "server.json"
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +50,18 @@ def main(argv: list[str] | None = None) -> int:
 def run_up(settings: Settings) -> int:
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        """Exit 0 after a graceful shutdown on SIGTERM/SIGINT instead of re-raising the signal."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
     from nimbus.server import NimbusApp
 
     logging.basicConfig(
@@ -75,7 +91,7 @@ def run_up(settings: Settings) -> int:
         timeout_graceful_shutdown=5,
     )
     try:
-        uvicorn.Server(config).run()
+        _Server(config).run()
     finally:
         state.unlink(missing_ok=True)
     return 0

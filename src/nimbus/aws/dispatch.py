@@ -148,8 +148,8 @@ class Dispatcher:
     def _authorize(
         self, provider: Any, op: OperationModel, params: dict, ctx: RequestContext
     ) -> None:
-        action = provider.iam_action(op.name, params)
-        resources = provider.iam_resources(op.name, params, ctx)
-        denial = self.registry.get("iam").authorize(ctx.principal, action, resources)
-        if denial:
-            raise AwsError(provider.access_denied_code, denial, provider.access_denied_status)
+        iam = self.registry.get("iam")
+        for action, resources in provider.iam_checks(op.name, params, ctx):
+            denial = iam.authorize(ctx.principal, action, resources)
+            if denial:
+                raise AwsError(provider.access_denied_code, denial, provider.access_denied_status)

@@ -57,5 +57,11 @@ class Provider:
         """ARNs the request acts on, for IAM evaluation."""
         return ["*"]
 
+    def iam_checks(
+        self, operation: str, req: dict[str, Any], ctx: RequestContext
+    ) -> list[tuple[str, list[str]]]:
+        """Every (action, resources) pair the request needs; copies need more than one."""
+        return [(self.iam_action(operation, req), self.iam_resources(operation, req, ctx))]
+
     def close(self) -> None:
         """Release databases and files on shutdown."""

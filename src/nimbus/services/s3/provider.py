@@ -70,8 +70,6 @@ class S3Provider(BucketOps, ObjectOps, MultipartOps, Provider):
     # -- IAM --------------------------------------------------------------------------------
 
     def iam_action(self, operation: str, req: dict[str, Any]) -> str:
-        """S3's action names. CopyObject/UploadPartCopy also need s3:GetObject on the source,
-        which a single action cannot express; see ``iam_source_resource``."""
         return f"s3:{IAM_ACTIONS.get(operation, operation)}"
 
     def iam_resources(self, operation: str, req: dict[str, Any], ctx: RequestContext) -> list[str]:
@@ -87,13 +85,15 @@ class S3Provider(BucketOps, ObjectOps, MultipartOps, Provider):
             return [f"arn:aws:s3:::{bucket}/{req['Key']}"]
         return [f"arn:aws:s3:::{bucket}"]
 
-    def iam_source_resource(self, req: dict[str, Any]) -> str | None:
-        """For copies: the source object ARN that needs s3:GetObject."""
+    def iam_checks(
+        self, operation: str, req: dict[str, Any], ctx: RequestContext
+    ) -> list[tuple[str, list[str]]]:
+        checks = super().iam_checks(operation, req, ctx)
         source = req.get("CopySource")
-        if not source:
-            return None
-        bucket, key = parse_copy_source(source)
-        return f"arn:aws:s3:::{bucket}/{key}"
+        if source:  # CopyObject / UploadPartCopy also read the source object
+            bucket, key = parse_copy_source(source)
+            checks.append(("s3:GetObject", [f"arn:aws:s3:::{bucket}/{key}"]))
+        return checks
 
     # -- called by the server for browsers ----------------------------------------------------
 
