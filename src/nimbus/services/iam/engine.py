@@ -16,7 +16,7 @@ from typing import Any
 
 from nimbus.aws.context import Principal
 from nimbus.aws.errors import AwsError
-from nimbus.services.iam.documents import parse_policy, statements_of
+from nimbus.services.iam.documents import statements_of
 from nimbus.services.iam.policies import (
     Decision,
     Statement,
@@ -25,7 +25,7 @@ from nimbus.services.iam.policies import (
     evaluate,
 )
 from nimbus.services.iam.policy_store import PolicyStore
-from nimbus.services.iam.store import new_id, new_secret, no_such_entity, now, to_dt
+from nimbus.services.iam.store import new_id, new_secret, now, to_dt
 
 SESSION_NAME_MAX = 64
 _CACHE_MAX = 10_000
@@ -301,21 +301,12 @@ class IamEngine(PolicyStore):
             allowed = allowed or decision is Decision.ALLOW
         return allowed
 
-    def validate_document(self, text: str) -> dict[str, Any]:
-        return parse_policy(text)
-
     def caller_identity(self, principal: Principal) -> dict[str, str]:
         return {
             "UserId": self.principal_id(principal),
             "Account": principal.account_id,
             "Arn": principal.arn,
         }
-
-    def require_role(self, role_arn: str) -> dict[str, Any]:
-        try:
-            return self.role_by_arn(role_arn)
-        except AwsError:
-            raise no_such_entity(f"The role with ARN {role_arn} cannot be found.") from None
 
 
 def _without_principal(st: dict[str, Any]) -> dict[str, Any]:
