@@ -79,11 +79,17 @@ class Server:
             config=Config(retries={"max_attempts": 1}),
         )
 
-    def peak_rss_mb(self) -> float:
+    def _status_mb(self, field: str) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
         return float("nan")
+
+    def peak_rss_mb(self) -> float:
+        return self._status_mb("VmHWM:")
+
+    def rss_mb(self) -> float:
+        return self._status_mb("VmRSS:")
 
     def reset_peak_rss(self) -> None:
         # Writing 5 to clear_refs resets the peak resident set size (Linux >= 4.0).
