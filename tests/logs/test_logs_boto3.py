@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -210,3 +211,29 @@ def test_acknowledged_writes_survive_kill_9(fresh_nimbus: Any) -> None:
     assert [e["message"] for e in events] == ["acknowledged"]
     metrics = fresh_nimbus.client("cloudwatch").list_metrics(Namespace="Durable")["Metrics"]
     assert [m["MetricName"] for m in metrics] == ["m"]
+
+
+def test_follow_via_api_streams_new_events(aws: Aws, group: str) -> None:
+    from nimbus.services.logs.tail import follow_via_api
+
+    logs = aws("logs")
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    t = now_ms()
+    put(logs, group, "s", [(t - 60_000, "too old to show"), (t - 1000, "recent")])
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def reader() -> None:
+        for event in follow_via_api(logs, group, since_ms=t - 5000, poll_interval=0.05, stop=stop):
+            seen.append(event["message"])
+            if len(seen) == 3:
+                stop.set()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    time.sleep(0.2)
+    # Two events at the same millisecond: both shown, each once.
+    put(logs, group, "s", [(t + 10, "new 1"), (t + 10, "new 2")])
+    thread.join(10)
+    stop.set()
+    assert seen == ["recent", "new 1", "new 2"]
