@@ -279,12 +279,16 @@ def _project_into(dst: _Pending, src: V.AV, rest: tuple[Any, ...]) -> None:
     _project_into(sub, child, rest[1:])
 
 
-def _finish(node: Any) -> V.AV:
-    if isinstance(node, _Pending):
-        if node and isinstance(next(iter(node)), int):
-            return {"L": [_finish(node[k]) for k in sorted(node)]}
-        return {"M": {k: _finish(v) for k, v in node.items()}}
-    return node
+def _finish(node: Any) -> V.AV | None:
+    """Turn pending containers into AttributeValues; containers that matched nothing vanish."""
+    if not isinstance(node, _Pending):
+        return node
+    done = {k: v for k, v in ((k, _finish(v)) for k, v in node.items()) if v is not None}
+    if not done:
+        return None
+    if isinstance(next(iter(done)), int):
+        return {"L": [done[k] for k in sorted(done)]}
+    return {"M": done}
 
 
 def project(item: V.Item, paths: list[Node]) -> V.Item:
@@ -292,4 +296,5 @@ def project(item: V.Item, paths: list[Node]) -> V.Item:
     wrapper = {"M": item}
     for _, path in paths:
         _project_into(root, wrapper, path)
-    return _finish(root)["M"]
+    done = _finish(root)
+    return done["M"] if done else {}
