@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 Matcher = Callable[[str], bool]
+# A binder returns what a match captured (``{"$": json_doc}`` or ``{"$field": value}``), or None.
+Binder = Callable[[str], dict[str, Any] | None]
 
 # Characters that end a bare word; ``$`` selectors additionally keep ``[`` ``]`` (indexes).
 _SPECIAL = set('{}()[],=!<>&|"')
@@ -265,22 +267,22 @@ class _JsonParser(_Parser):
         cmp = self.comparison()
         return lambda doc: (v := _lookup(doc, path)) is not _MISSING and cmp.test(v)
 
-    def parse(self) -> Matcher:
+    def parse(self) -> Binder:
         self.take("{")
         predicate = self.boolean(self.primary)
         self.take("}")
         self.end()
 
-        def match(message: str) -> bool:
+        def bind(message: str) -> dict[str, Any] | None:
             if not message.lstrip().startswith("{"):
-                return False
+                return None
             try:
                 doc = json.loads(message)
             except ValueError:
-                return False
-            return isinstance(doc, dict) and predicate(doc)
+                return None
+            return {"$": doc} if isinstance(doc, dict) and predicate(doc) else None
 
-        return match
+        return bind
 
 
 # --- space-delimited patterns -------------------------------------------------------------
@@ -323,7 +325,7 @@ class _DelimitedParser(_Parser):
         cmp = self.comparison()
         return lambda bound: name in bound and cmp.test(bound[name])
 
-    def parse(self) -> Matcher:
+    def parse(self) -> Binder:
         self.take("[")
         names: list[str] = []
         conditions: list[Callable[[Any], bool]] = []
@@ -338,13 +340,15 @@ class _DelimitedParser(_Parser):
         self.take("]")
         self.end()
         if not names:
-            return lambda message: True
+            return lambda message: {}
 
-        def match(message: str) -> bool:
-            fields = split_fields(message)
-            return any(all(c(b) for c in conditions) for b in _alignments(names, fields))
+        def bind(message: str) -> dict[str, Any] | None:
+            for bound in _alignments(names, split_fields(message)):
+                if all(c(bound) for c in conditions):
+                    return {f"${k}": v for k, v in bound.items()}
+            return None
 
-        return match
+        return bind
 
 
 def _alignments(names: list[str], fields: list[str]) -> Any:
@@ -420,15 +424,35 @@ def _term_matcher(source: str) -> Matcher:
     return match
 
 
-def compile_pattern(text: str | None) -> Matcher:
-    """Parse a filter pattern into a predicate over event messages."""
+def compile_binder(text: str | None) -> Binder:
+    """Parse a filter pattern into a function returning a match's captured values or None."""
     source = (text or "").strip()
     if not source:
-        return lambda message: True
+        return lambda message: {}
     if len(source) > 1024:
         raise FilterPatternError("filter pattern longer than 1024 characters")
     if source.startswith("{"):
         return _JsonParser(tokenize(source)).parse()
     if source.startswith("["):
         return _DelimitedParser(tokenize(source)).parse()
-    return _term_matcher(source)
+    matcher = _term_matcher(source)
+    return lambda message: {} if matcher(message) else None
+
+
+def compile_pattern(text: str | None) -> Matcher:
+    """Parse a filter pattern into a predicate over event messages."""
+    source = (text or "").strip()
+    if not source:
+        return lambda message: True
+    if not source.startswith(("{", "[")):
+        return _term_matcher(source)
+    binder = compile_binder(source)
+    return lambda message: binder(message) is not None
+
+
+def captured_value(captured: dict[str, Any], reference: str) -> Any:
+    """Resolve a metric filter reference (``$.a.b`` in JSON, ``$field`` in space-delimited)."""
+    if reference.startswith("$.") and "$" in captured:
+        value = _lookup(captured["$"], _selector(reference))
+        return None if value is _MISSING else value
+    return captured.get(reference)

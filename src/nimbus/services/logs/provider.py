@@ -21,6 +21,7 @@ from nimbus.services.logs.engine import (
     now_ms,
 )
 from nimbus.services.logs.filter_pattern import FilterPatternError, compile_pattern
+from nimbus.services.logs.metric_filters import MetricFilterOperations, MetricFilterStore
 
 if TYPE_CHECKING:
     from nimbus.aws.context import RequestContext
@@ -65,7 +66,7 @@ def _limit(req: dict[str, Any], key: str, default: int, maximum: int) -> int:
     return value
 
 
-class LogsProvider(Provider):
+class LogsProvider(MetricFilterOperations, Provider):
     service: ClassVar[str] = "logs"
     iam_prefix: ClassVar[str] = "logs"
     access_denied_code: ClassVar[str] = "AccessDeniedException"
@@ -73,6 +74,7 @@ class LogsProvider(Provider):
     def __init__(self, env: ServiceEnv) -> None:
         super().__init__(env)
         self.engine = LogsEngine(env.data_dir / "logs.db")
+        self.metric_filters = MetricFilterStore(self.engine.db, self.engine.lock)
 
     def close(self) -> None:
         self.engine.close()
@@ -134,7 +136,7 @@ class LogsProvider(Provider):
         out: dict[str, Any] = {
             "logGroupName": g.name,
             "creationTime": g.created,
-            "metricFilterCount": 0,
+            "metricFilterCount": self.metric_filters.count(g.id),
             "arn": f"{self.group_arn(g.name)}:*",
             "logGroupArn": self.group_arn(g.name),
             "storedBytes": g.stored_bytes,
@@ -327,7 +329,7 @@ class LogsProvider(Provider):
             else:
                 accepted.append((ts, event["message"]))
         self.engine.insert_events(group, stream, accepted)
-        self._publish_metrics(accepted)
+        self._publish_metrics(group.id, accepted)
         # Sequence tokens are ignored by AWS now; one is still returned for old clients.
         out: dict[str, Any] = {"nextSequenceToken": f"{now:056d}"}
         if rejected:
@@ -342,16 +344,18 @@ class LogsProvider(Provider):
         g, s = self.engine.ensure_stream(group, stream)
         batch = sorted(events, key=lambda e: e[0])
         self.engine.insert_events(g, s, batch)
-        self._publish_metrics(batch)
+        self._publish_metrics(g.id, batch)
 
-    def _publish_metrics(self, events: list[tuple[int, str]]) -> None:
-        """Turn Embedded Metric Format lines into CloudWatch metrics."""
-        for ts, message in events:
-            for namespace, data in emf.extract_metrics(message, ts):
-                try:
-                    self.env.registry.get("cloudwatch").put_metrics(namespace, data)
-                except AwsError as exc:  # a bad EMF line must not fail the log write
-                    log.warning("EMF metrics in namespace %s dropped: %s", namespace, exc.message)
+    def _publish_metrics(self, group_id: int, events: list[tuple[int, str]]) -> None:
+        """Embedded Metric Format lines and metric filter matches become CloudWatch metrics."""
+        produced = [m for ts, message in events for m in emf.extract_metrics(message, ts)]
+        if events:
+            produced += self.metric_filters.metrics_for(group_id, events)
+        for namespace, data in produced:
+            try:
+                self.env.registry.get("cloudwatch").put_metrics(namespace, data)
+            except AwsError as exc:  # bad metric data must not fail the log write
+                log.warning("metrics for namespace %s dropped: %s", namespace, exc.message)
 
     # --- reading events ------------------------------------------------------------------------
 
