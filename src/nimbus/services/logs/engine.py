@@ -397,9 +397,14 @@ class LogsEngine:
         end: int,
         stream_ids: list[int] | None = None,
         after: tuple[int, int] | None = None,
+        contains: list[str] | None = None,
+        json_only: bool = False,
         batch: int = 1000,
     ) -> Iterator[LogEvent]:
-        """Events of a group in (ts, id) order, fetched in batches so a caller may stop early."""
+        """Events of a group in (ts, id) order, fetched in batches so a caller may stop early.
+
+        ``contains``/``json_only`` narrow the scan in SQL (a filter pattern's prefilter).
+        """
         cursor = after
         while True:
             sql = (
@@ -414,6 +419,11 @@ class LogsEngine:
             if cursor is not None:
                 sql += " AND (e.ts, e.id) > (?, ?)"
                 args += list(cursor)
+            for term in contains or []:
+                sql += " AND instr(e.message, ?) > 0"
+                args.append(term)
+            if json_only:
+                sql += " AND ltrim(e.message) LIKE '{%'"
             sql += " ORDER BY e.ts, e.id LIMIT ?"
             args.append(batch)
             with self.lock:

@@ -456,3 +456,16 @@ def captured_value(captured: dict[str, Any], reference: str) -> Any:
         value = _lookup(captured["$"], _selector(reference))
         return None if value is _MISSING else value
     return captured.get(reference)
+
+
+def sql_prefilter(text: str | None) -> tuple[list[str], bool]:
+    """(substrings every match contains, matches are JSON objects) for narrowing in SQL.
+
+    Only a hint: the compiled pattern still decides. Never wrong, possibly not narrow.
+    """
+    source = (text or "").strip()
+    if source.startswith("{"):
+        return [], True
+    if not source or source.startswith("["):
+        return [], False
+    return [t for prefix, kind, t in _term_tokens(source) if not prefix and kind == "TERM"], False

@@ -20,7 +20,11 @@ from nimbus.services.logs.engine import (
     LogStream,
     now_ms,
 )
-from nimbus.services.logs.filter_pattern import FilterPatternError, compile_pattern
+from nimbus.services.logs.filter_pattern import (
+    FilterPatternError,
+    compile_pattern,
+    sql_prefilter,
+)
 from nimbus.services.logs.metric_filters import MetricFilterOperations, MetricFilterStore
 
 if TYPE_CHECKING:
@@ -418,8 +422,15 @@ class LogsProvider(MetricFilterOperations, Provider):
         end = req.get("endTime") or FAR_FUTURE
         found: list[LogEvent] = []
         next_token = None
+        contains, json_only = sql_prefilter(req.get("filterPattern"))
         events = self.engine.group_events(
-            group.id, start=start, end=end, stream_ids=stream_ids, after=after
+            group.id,
+            start=start,
+            end=end,
+            stream_ids=stream_ids,
+            after=after,
+            contains=contains,
+            json_only=json_only,
         )
         for scanned, event in enumerate(events, start=1):
             if matches(event.message):
