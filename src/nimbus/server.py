@@ -44,6 +44,7 @@ class NimbusApp:
         request = await _request(scope, receive)
         response = await self.route(request)
         await _send(response, send, head=request.method == "HEAD")
+        await request.body.drain()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -57,6 +57,15 @@ class BodyStream:
             return self._dechunk()
         return self._raw()
 
+    async def drain(self) -> None:
+        """Discard a body nobody read (a refused upload), so the keep-alive connection stays
+        in step for the next request."""
+        if self._consumed:
+            return
+        self._consumed = True
+        async for _ in self._raw():
+            pass
+
     async def read(self) -> bytes:
         return b"".join([chunk async for chunk in self])
 
