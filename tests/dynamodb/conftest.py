@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NimbusServer
+from support import NimbusServer
 
 from nimbus.aws.errors import AwsError
 from nimbus.services.dynamodb.engine import DynamoEngine

@@ -11,7 +11,7 @@ import botocore.session
 import pytest
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
-from conftest import raw_request
+from support import raw_request
 
 MODEL = botocore.session.get_session().get_service_model("cloudwatch")
 
