@@ -340,3 +340,39 @@ def test_emf_log_lines_become_metrics(registry: ServiceRegistry, metrics: Call) 
         "p99": nearest_rank(values, 99),
     }
     assert len(logs.read("/aws/lambda/digits")) == 7  # every line is still a log event
+
+
+def test_get_metric_data_pages_by_max_datapoints(metrics: Call) -> None:
+    t0 = aligned_now()
+    metrics(
+        "put_metric_data",
+        Namespace="Pg",
+        MetricData=[
+            {"MetricName": name, "Value": float(m), "Timestamp": t0 + timedelta(minutes=m)}
+            for name in ("a", "b")
+            for m in range(4)
+        ],
+    )
+
+    def query(name: str) -> dict[str, Any]:
+        metric = {"Namespace": "Pg", "MetricName": name}
+        return {"Id": name, "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}}
+
+    req = {
+        "StartTime": t0,
+        "EndTime": t0 + timedelta(minutes=5),
+        "MetricDataQueries": [query("a"), query("b")],
+        "MaxDatapoints": 3,
+    }
+    collected: dict[str, list[float]] = {"a": [], "b": []}
+    token, pages = None, 0
+    while True:
+        out = metrics("get_metric_data", **req, **({"NextToken": token} if token else {}))
+        pages += 1
+        for r in out["MetricDataResults"]:
+            collected[r["Id"]] += r["Values"]
+        token = out.get("NextToken")
+        if not token:
+            break
+    assert pages == 3
+    assert collected == {"a": [3, 2, 1, 0], "b": [3, 2, 1, 0]}

@@ -390,19 +390,35 @@ class CloudWatchProvider(AlarmOperations, Provider):
                 env[q["Id"]] = result
                 labels[q["Id"]] = q.get("Label") or q["Id"]
         descending = scan == "TimestampDescending"
-        results = []
+        limit = req.get("MaxDatapoints") or 100_800
+        try:
+            skip = int(req.get("NextToken") or 0)
+        except ValueError:
+            raise AwsError("InvalidNextToken", "The NextToken is invalid.") from None
+        # Pages cut the concatenation of all results' points; a result split across pages
+        # appears on each with the same Id, as on AWS.
+        budget, results, seen = limit, [], 0
         for q in queries:
             if q.get("ReturnData") is False:
                 continue
             series = env[q["Id"]]
             stamps = sorted(series, reverse=descending)
+            begin = min(max(skip - seen, 0), len(stamps))
+            seen += len(stamps)
+            page = stamps[begin : begin + budget]
+            budget -= len(page)
+            if not page and (stamps or skip):
+                continue  # returned on another page (series without data: first page)
             results.append(
                 {
                     "Id": q["Id"],
                     "Label": labels[q["Id"]],
-                    "Timestamps": [datetime.fromtimestamp(t, tz=UTC) for t in stamps],
-                    "Values": [series[t] for t in stamps],
-                    "StatusCode": "Complete",
+                    "Timestamps": [datetime.fromtimestamp(t, tz=UTC) for t in page],
+                    "Values": [series[t] for t in page],
+                    "StatusCode": "Complete" if begin + len(page) == len(stamps) else "PartialData",
                 }
             )
-        return {"MetricDataResults": results, "Messages": []}
+        out: dict[str, Any] = {"MetricDataResults": results, "Messages": []}
+        if skip + limit < seen:
+            out["NextToken"] = str(skip + limit)
+        return out
