@@ -321,3 +321,17 @@ def test_events_survive_reopening_the_database(
         assert [e.message for e in provider.read(stream[0])] == ["durable"]
     finally:
         again.close()
+
+
+def test_iam_resources_match_the_lambda_basic_execution_policy(
+    registry: ServiceRegistry, ctx: Any
+) -> None:
+    provider = registry.get("logs")
+    prefix = "arn:aws:logs:us-east-1:000000000000:log-group:"
+    put_req = {"logGroupName": "/aws/lambda/fn", "logStreamName": "2026/01/01/[$LATEST]a"}
+    assert provider.iam_resources("PutLogEvents", put_req, ctx) == [
+        f"{prefix}/aws/lambda/fn:log-stream:2026/01/01/[$LATEST]a"
+    ]
+    create = {"logGroupName": "/aws/lambda/fn"}
+    assert provider.iam_resources("CreateLogGroup", create, ctx) == [f"{prefix}/aws/lambda/fn:*"]
+    assert provider.iam_resources("DescribeLogGroups", {}, ctx) == [f"{prefix}*"]

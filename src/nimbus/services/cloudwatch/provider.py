@@ -132,6 +132,14 @@ class CloudWatchProvider(AlarmOperations, Provider):
     def close(self) -> None:
         self.engine.close()
 
+    def iam_resources(self, operation: str, req: dict[str, Any], ctx: RequestContext) -> list[str]:
+        """Alarm operations act on alarm ARNs; metric operations on "*" (as on AWS)."""
+        names = req.get("AlarmNames") or ([req["AlarmName"]] if req.get("AlarmName") else [])
+        if names:
+            prefix = f"arn:aws:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:"
+            return [prefix + n for n in names]
+        return [req["ResourceARN"]] if req.get("ResourceARN") else ["*"]
+
     # --- writing -----------------------------------------------------------------------------
 
     def put_metric_data(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:

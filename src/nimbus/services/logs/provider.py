@@ -63,8 +63,13 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, Provider):
     def iam_resources(self, operation: str, req: dict[str, Any], ctx: RequestContext) -> list[str]:
         name = req.get("logGroupName") or req.get("logGroupIdentifier")
         if not name:
-            return [req["resourceArn"]] if req.get("resourceArn") else ["*"]
-        arn = self.group_arn(group_name(req))
+            if req.get("resourceArn"):
+                return [req["resourceArn"]]
+            if operation.startswith("Describe"):
+                # AWS authorizes account-wide listings against every log group.
+                return [f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:*"]
+            return ["*"]
+        arn = f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{group_name(req)}"
         if req.get("logStreamName"):
             return [f"{arn}:log-stream:{req['logStreamName']}"]
         return [f"{arn}:*"]
