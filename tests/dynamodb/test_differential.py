@@ -265,7 +265,9 @@ def test_string_sort_keys_begins_with_and_utf8_order(clients: Any) -> None:
 
 # Not here because moto differs from AWS (AWS behaviour is tested in test_engine.py): a Key
 # with the wrong type (moto answers {}), a set with duplicates (moto accepts it), an undefined
-# #name in an UpdateExpression (moto fails with an internal KeyError).
+# #name in an UpdateExpression (moto fails with an internal KeyError), a Query FilterExpression
+# on a key attribute and overlapping ProjectionExpression paths (moto accepts both; see
+# test_live.py::test_aws_rejections_moto_accepts).
 ERRORS: list[tuple[str, dict[str, Any]]] = [
     ("get_item", {"Key": {"pk": {"S": "p"}}}),  # missing sort key
     ("put_item", {"Item": {"pk": {"S": "p"}}}),  # missing key in item

@@ -193,6 +193,12 @@ def test_projection_of_nested_paths() -> None:
     }
 
 
+def test_projection_paths_must_not_overlap() -> None:
+    b = Bindings({"#m": "m"}, None)
+    msg = fails(b.parse, "#m.x, m", "projection").message
+    assert msg.startswith("Invalid ProjectionExpression: Two document paths overlap")
+
+
 def test_parse_cache_returns_same_tree() -> None:
     assert parse("a = :b", "condition") is parse("a = :b", "condition")
 

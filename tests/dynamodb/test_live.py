@@ -215,3 +215,42 @@ def test_acknowledged_writes_survive_kill9(fresh_nimbus: Any) -> None:
     fresh_nimbus.start()
     client = fresh_nimbus.client("dynamodb")
     assert client.scan(TableName=name, Select="COUNT")["Count"] == 20
+
+
+def test_aws_rejections_moto_accepts(ddb: Any) -> None:
+    name = _table(ddb)
+    key = {"pk": {"S": "p"}, "sk": {"N": "1"}}
+    ddb.put_item(TableName=name, Item={**key, "m": {"M": {"a": {"S": "x"}}}})
+    cases = [
+        (
+            ddb.query,
+            {
+                "KeyConditionExpression": "pk = :p",
+                "FilterExpression": "sk > :v",
+                "ExpressionAttributeValues": {":p": {"S": "p"}, ":v": {"N": "0"}},
+            },
+            "Filter Expression can only contain non-primary key attributes: "
+            "Primary key attribute: sk",
+        ),
+        (
+            ddb.get_item,
+            {"Key": key, "ProjectionExpression": "m, m.a"},
+            "Invalid ProjectionExpression: Two document paths overlap",
+        ),
+        (
+            ddb.get_item,
+            {"Key": {"pk": {"N": "1"}, "sk": {"N": "1"}}},
+            "The provided key element does not match the schema",
+        ),
+        (
+            ddb.put_item,
+            {"Item": {**key, "s": {"SS": ["a", "a"]}}},
+            "One or more parameter values were invalid: Input collection [a, a] contains "
+            "duplicates.",
+        ),
+    ]
+    for fn, kwargs, message in cases:
+        with pytest.raises(ClientError) as info:
+            fn(TableName=name, **kwargs)
+        assert info.value.response["Error"]["Code"] == "ValidationException"
+        assert info.value.response["Error"]["Message"].startswith(message)

@@ -72,7 +72,8 @@ class ItemOps:
             b.check_unused()
         elif "AttributesToGet" in req:
             paths = C.legacy_projection(req["AttributesToGet"])
-        item = self.store.get(table.tid, pk, sk)
+        with self.store.lock:
+            item = self.store.get(table.tid, pk, sk)
         out: dict[str, Any] = {}
         if item is not None:
             out["Item"] = project(item, paths) if paths else item

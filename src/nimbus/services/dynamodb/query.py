@@ -9,7 +9,7 @@ from nimbus.aws.errors import validation
 from nimbus.services.dynamodb import common as C
 from nimbus.services.dynamodb import keys as K
 from nimbus.services.dynamodb import values as V
-from nimbus.services.dynamodb.expressions.evaluator import evaluate, project
+from nimbus.services.dynamodb.expressions.evaluator import evaluate, project, top_level_names
 from nimbus.services.dynamodb.keycondition import KeyRange, analyze
 from nimbus.services.dynamodb.store import loads
 
@@ -166,6 +166,13 @@ class QueryOps:
                 "in the request."
             )
         plan = _Plan(table, req, key_expr=True)
+        if plan.filter is not None:
+            for name in plan.schema.names:
+                if name in top_level_names(plan.filter):
+                    raise validation(
+                        "Filter Expression can only contain non-primary key attributes: "
+                        f"Primary key attribute: {name}"
+                    )
         rng: KeyRange = analyze(plan.key_ast, plan.schema)
         start = plan.start_key(req.get("ExclusiveStartKey"))
         forward = req.get("ScanIndexForward", True) is not False

@@ -17,6 +17,37 @@ def _render_av(av: V.AV) -> str:
     return f"{{{typ}:{raw}}}"
 
 
+def _render_path(path: tuple[Any, ...]) -> str:
+    return "[" + ", ".join(str(e) for e in path) + "]"
+
+
+def check_overlap(paths: list[tuple[Any, ...]], label: str) -> None:
+    """AWS rejects two paths where one is a prefix of (or equal to) the other."""
+    for i, one in enumerate(paths):
+        for two in paths[i + 1 :]:
+            n = min(len(one), len(two))
+            if one[:n] == two[:n]:
+                word = "conflict" if len(one) == len(two) else "overlap"
+                raise validation(
+                    f"Invalid {label}: Two document paths {word} with each other; must remove or "
+                    f"rewrite one of these paths; path one: {_render_path(one)}, "
+                    f"path two: {_render_path(two)}"
+                )
+
+
+def top_level_names(node: Any) -> set[str]:
+    """Attribute names at the root of every document path in a bound expression tree."""
+    if isinstance(node, tuple) and node and node[0] == "path":
+        return {node[1][0]}
+    if isinstance(node, tuple | list):
+        names: set[str] = set()
+        for child in node:
+            if isinstance(child, tuple | list):
+                names |= top_level_names(child)
+        return names
+    return set()
+
+
 class Bindings:
     """One request's ExpressionAttributeNames/Values, tracking which ones were used."""
 
@@ -70,7 +101,9 @@ class Bindings:
                 for clause, actions in parsed.ast.items()
             }
         if parsed.kind == "projection":
-            return [self._bind(p) for p in parsed.ast]
+            paths = [self._bind(p) for p in parsed.ast]
+            check_overlap([p[1] for p in paths], self.label)
+            return paths
         return self._bind(parsed.ast)
 
     def check_unused(self) -> None:

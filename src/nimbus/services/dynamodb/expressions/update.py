@@ -8,7 +8,7 @@ from typing import Any
 from nimbus.aws.errors import AwsError, validation
 from nimbus.services.dynamodb import numbers
 from nimbus.services.dynamodb import values as V
-from nimbus.services.dynamodb.expressions.evaluator import resolve
+from nimbus.services.dynamodb.expressions.evaluator import check_overlap, resolve
 
 Path = tuple[Any, ...]
 _TYPE_WORDS = {"S": "STRING", "N": "NUMBER", "B": "BINARY", "BOOL": "BOOLEAN", "NULL": "NULL"}
@@ -21,23 +21,6 @@ def _bad_operand() -> AwsError:
 
 def _invalid_path() -> AwsError:
     return validation("The document path provided in the update expression is invalid for update")
-
-
-def _render(path: Path) -> str:
-    return "[" + ", ".join(str(e) for e in path) + "]"
-
-
-def check_overlap(paths: list[Path], label: str) -> None:
-    for i, one in enumerate(paths):
-        for two in paths[i + 1 :]:
-            n = min(len(one), len(two))
-            if one[:n] == two[:n]:
-                word = "conflict" if len(one) == len(two) else "overlap"
-                raise validation(
-                    f"Invalid {label}: Two document paths {word} with each other; must remove or "
-                    f"rewrite one of these paths; path one: {_render(one)}, "
-                    f"path two: {_render(two)}"
-                )
 
 
 def _value(node: Any, item: V.Item) -> V.AV:
