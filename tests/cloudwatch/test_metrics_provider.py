@@ -376,3 +376,27 @@ def test_get_metric_data_pages_by_max_datapoints(metrics: Call) -> None:
             break
     assert pages == 3
     assert collected == {"a": [3, 2, 1, 0], "b": [3, 2, 1, 0]}
+
+
+def test_percentiles_follow_cloudwatch_availability_rules(metrics: Call) -> None:
+    t0 = aligned_now()
+    ts = t0 + timedelta(seconds=3)
+
+    def p50(name: str, datum: dict[str, Any]) -> dict[str, float]:
+        metrics(
+            "put_metric_data",
+            Namespace="Pct",
+            MetricData=[{"MetricName": name, "Timestamp": ts, **datum}],
+        )
+        (point,) = stats(metrics, name, t0, Namespace="Pct", ExtendedStatistics=["p50"])
+        return point["ExtendedStatistics"]
+
+    # A statistic set has percentiles only when its values are pinned down.
+    assert p50(
+        "single", {"StatisticValues": {"SampleCount": 1, "Sum": 7, "Minimum": 7, "Maximum": 7}}
+    ) == {"p50": 7}
+    assert (
+        p50("spread", {"StatisticValues": {"SampleCount": 3, "Sum": 9, "Minimum": 1, "Maximum": 5}})
+        == {}
+    )
+    assert p50("negative", {"Values": [-1, 2, 3]}) == {}

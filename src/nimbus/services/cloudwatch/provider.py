@@ -228,8 +228,9 @@ class CloudWatchProvider(AlarmOperations, Provider):
                     f"The parameter {where}.StatisticValues needs SampleCount > 0 and"
                     " Minimum <= Maximum."
                 )
-            # min == max means every sample had that value: percentiles stay exact.
-            samples.append(Sample(ts, unit, low if low == high else None, count, total, low, high))
+            # min == max (or a single sample) pins every value: percentiles stay exact.
+            raw = low if low == high else (total if count == 1 else None)
+            samples.append(Sample(ts, unit, raw, count, total, low, high))
         if not samples:
             samples.append(Sample(ts, unit, None, 0.0, 0.0, math.inf, -math.inf))
         return MetricRecord(namespace, name, dims, samples)

@@ -34,6 +34,8 @@ class Bucket:
     samples: list[tuple[float, float]] = field(default_factory=list)
     # Statistic sets with min != max carry no raw values: percentiles are unavailable.
     summarized_only: bool = False
+    # CloudWatch offers no percentiles for a metric with any negative value.
+    has_negative: bool = False
     unit: str = "None"
 
     def add(
@@ -50,6 +52,8 @@ class Bucket:
         self.minimum = min(self.minimum, minimum)
         self.maximum = max(self.maximum, maximum)
         self.unit = unit
+        if minimum < 0:
+            self.has_negative = True
         if value is not None:
             self.samples.append((value, count))
         else:
@@ -69,7 +73,7 @@ class Bucket:
         if stat == "Maximum":
             return self.maximum
         p = parse_percentile(stat)
-        if p is None or self.summarized_only:
+        if p is None or self.summarized_only or self.has_negative:
             return None
         return percentile(self.samples, p)
 
