@@ -76,6 +76,10 @@ class AlarmStore:
             ).fetchone()
         return self._row(row) if row else None
 
+    def count(self) -> int:
+        with self.lock:
+            return self.db.execute("SELECT COUNT(*) FROM alarms").fetchone()[0]
+
     def list(self, *, names: list[str] | None = None, prefix: str | None = None) -> list[Alarm]:
         with self.lock:
             if names is not None:

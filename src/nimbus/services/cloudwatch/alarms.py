@@ -30,6 +30,7 @@ COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
     "LessThanOrEqualToThreshold": ("less than or equal to", operator.le),
 }
 STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
+MAX_ALARMS = 5000  # per account and region, as on AWS
 MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
 CONFIG_KEYS = [
     "AlarmDescription",
@@ -203,6 +204,8 @@ class AlarmOperations:
             )
         config = {k: req[k] for k in CONFIG_KEYS if req.get(k) is not None}
         tags = {t["Key"]: t["Value"] for t in req.get("Tags") or []}
+        if self.alarms.get(name) is None and self.alarms.count() >= MAX_ALARMS:
+            raise _err("LimitExceeded", f"The maximum of {MAX_ALARMS} alarms has been reached.")
         self.alarms.upsert(name, config, tags)
         return {}
 

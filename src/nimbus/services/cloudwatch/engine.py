@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +36,11 @@ CREATE TABLE IF NOT EXISTS samples (
     maximum REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS samples_by_metric ON samples (metric_id, ts);
+CREATE INDEX IF NOT EXISTS samples_by_time ON samples (ts);
 """
 
 Dimensions = tuple[tuple[str, str], ...]
+RETENTION_S = 455 * 86400  # CloudWatch keeps (hourly) data for 15 months
 
 
 @dataclass(slots=True)
@@ -77,6 +80,7 @@ class MetricsEngine:
         self.db: sqlite3.Connection = open_db(path)
         self.db.executescript(SCHEMA)
         self.lock = threading.RLock()  # EMF writes may come from Lambda threads
+        self._last_expiry = 0.0
 
     def close(self) -> None:
         with self.lock:
@@ -93,6 +97,14 @@ class MetricsEngine:
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+            self._expire()
+
+    def _expire(self) -> None:
+        """Drop samples past CloudWatch's 15-month retention, at most once an hour."""
+        if time.monotonic() - self._last_expiry < 3600:
+            return
+        self._last_expiry = time.monotonic()
+        self.db.execute("DELETE FROM samples WHERE ts < ?", (time.time() - RETENTION_S,))
 
     def _put_one(self, rec: MetricRecord) -> None:
         dims = canonical(rec.dimensions)

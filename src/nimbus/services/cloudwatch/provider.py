@@ -239,6 +239,8 @@ class CloudWatchProvider(AlarmOperations, Provider):
 
     def list_metrics(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         filters = []
+        if len(req.get("Dimensions") or []) > 10:
+            raise invalid("The collection Dimensions must not have more than 10 members.")
         for f in req.get("Dimensions") or []:
             if not f.get("Name"):
                 raise missing("Dimensions.member.Name")
@@ -250,7 +252,8 @@ class CloudWatchProvider(AlarmOperations, Provider):
             namespace=req.get("Namespace"),
             name=req.get("MetricName"),
             dimension_filters=filters,
-            active_since=time.time() - 3 * 3600 if active else None,
+            # Like AWS, metrics without data in the past two weeks are not listed.
+            active_since=time.time() - (3 * 3600 if active else PAST_LIMIT_S),
         )
         offset = 0
         if req.get("NextToken"):

@@ -33,7 +33,7 @@ def _numbers(value: Any) -> list[float] | None:
 
 def extract_metrics(message: str, event_ts_ms: int) -> list[tuple[str, list[dict[str, Any]]]]:
     """(namespace, MetricDatum dicts) pairs carried by one log message; [] when not EMF."""
-    if not message.startswith("{") or '"_aws"' not in message:
+    if not message.lstrip().startswith("{") or '"_aws"' not in message:
         return []
     try:
         doc = json.loads(message)
