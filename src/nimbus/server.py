@@ -23,6 +23,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _WEBSITE_PREFIX = "/_website/"
+_DRAIN_LIMIT = 64 * 1024 * 1024
 
 
 class NimbusApp:
@@ -43,8 +44,11 @@ class NimbusApp:
             return
         request = await _request(scope, receive)
         response = await self.route(request)
+        # An unread body (refused upload, 413) must leave the connection before the response,
+        # or the next request on this keep-alive connection would be parsed from its bytes.
+        if not request.body.consumed and not await request.body.drain(_DRAIN_LIMIT):
+            response.headers.append(("connection", "close"))
         await _send(response, send, head=request.method == "HEAD")
-        await request.body.drain()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -57,14 +57,25 @@ class BodyStream:
             return self._dechunk()
         return self._raw()
 
-    async def drain(self) -> None:
-        """Discard a body nobody read (a refused upload), so the keep-alive connection stays
-        in step for the next request."""
+    @property
+    def consumed(self) -> bool:
+        return self._consumed
+
+    async def drain(self, limit: int) -> bool:
+        """Discard up to ``limit`` bytes of a body nobody read (a refused upload) so the
+        keep-alive connection stays in step; False when more was left (close the connection)."""
         if self._consumed:
-            return
+            return True
         self._consumed = True
-        async for _ in self._raw():
-            pass
+        seen = 0
+        try:
+            async for chunk in self._raw():
+                seen += len(chunk)
+                if seen > limit:
+                    return False
+        except AwsError:
+            return False
+        return True
 
     async def read(self) -> bytes:
         return b"".join([chunk async for chunk in self])
