@@ -335,3 +335,9 @@ def test_iam_resources_match_the_lambda_basic_execution_policy(
     create = {"logGroupName": "/aws/lambda/fn"}
     assert provider.iam_resources("CreateLogGroup", create, ctx) == [f"{prefix}/aws/lambda/fn:*"]
     assert provider.iam_resources("DescribeLogGroups", {}, ctx) == [f"{prefix}*"]
+
+
+def test_reversed_time_window_is_rejected(logs: Call, stream: tuple[str, str]) -> None:
+    for op, extra in [("filter_log_events", {}), ("get_log_events", {"logStreamName": "s1"})]:
+        err = logs.error(op, logGroupName=stream[0], startTime=2000, endTime=1000, **extra)
+        assert err.code == "InvalidParameterException"

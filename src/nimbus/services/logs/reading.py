@@ -62,6 +62,14 @@ def group_name(req: dict[str, Any]) -> str:
     return name
 
 
+def time_window_end(req: dict[str, Any]) -> int:
+    """endTime (exclusive), checked against startTime."""
+    start, end = req.get("startTime"), req.get("endTime")
+    if start is not None and end is not None and end < start:
+        raise invalid("endTime must be greater than or equal to startTime.")
+    return FAR_FUTURE if end is None else end
+
+
 class LogReadOperations:
     """Mixed into LogsProvider."""
 
@@ -74,7 +82,7 @@ class LogReadOperations:
         stream = self.engine.get_stream(group.id, req["logStreamName"])
         limit = limit_param(req, "limit", 10_000, 10_000)
         start = max(req.get("startTime") or 0, self.engine.retention_cutoff(group))
-        end = req.get("endTime") or FAR_FUTURE
+        end = time_window_end(req)
         token = req.get("nextToken")
         query = {"start": start, "end": end, "limit": limit}
         if token and token.startswith("f/"):
@@ -125,7 +133,7 @@ class LogReadOperations:
         stream_ids = self.engine.stream_ids(group.id, names, prefix) if names or prefix else None
         after = position(req["nextToken"], "e") if req.get("nextToken") else None
         start = max(req.get("startTime") or 0, self.engine.retention_cutoff(group))
-        end = req.get("endTime") or FAR_FUTURE
+        end = time_window_end(req)
         found: list[LogEvent] = []
         next_token = None
         contains, json_only = sql_prefilter(req.get("filterPattern"))
