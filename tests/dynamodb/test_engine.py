@@ -431,3 +431,33 @@ def test_ttl_sweep_deletes_expired_items(engine: DynamoEngine) -> None:
     store.conn.close()
     left = {i["pk"]["S"] for i in engine.scan({"TableName": "Things"})["Items"]}
     assert left == {"new", "str"}
+
+
+def test_legacy_query(engine: DynamoEngine) -> None:
+    _fill(engine, 8)
+    out = engine.query(
+        {
+            "TableName": "Things",
+            "KeyConditions": {
+                "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]},
+                "sk": {
+                    "ComparisonOperator": "BETWEEN",
+                    "AttributeValueList": [{"N": "-8"}, {"N": "-4"}],
+                },
+            },
+            "QueryFilter": {"g": {"ComparisonOperator": "NOT_NULL"}},
+            "AttributesToGet": ["sk"],
+        }
+    )
+    assert out["Items"] == [{"sk": {"N": "-7"}}, {"sk": {"N": "-5"}}]
+    assert out["ScannedCount"] == 5
+    err = error(
+        engine.query,
+        {
+            "TableName": "Things",
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "p"}},
+            "AttributesToGet": ["sk"],
+        },
+    )
+    assert err.message.startswith("Can not use both expression and non-expression parameters")

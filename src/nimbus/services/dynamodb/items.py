@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from nimbus.aws.errors import validation
 from nimbus.services.dynamodb import common as C
 from nimbus.services.dynamodb import keys as K
+from nimbus.services.dynamodb import legacy
 from nimbus.services.dynamodb import values as V
 from nimbus.services.dynamodb.expressions import update as U
 from nimbus.services.dynamodb.expressions.evaluator import evaluate, project
@@ -48,9 +49,7 @@ class ItemOps:
                 )
             return C.capacity(req, table, C.write_units(size), {})
         C.check_index_keys(table, item)
-        b = C.bindings(req, "ConditionExpression")
-        cond = b.parse(cond_src, "condition")
-        b.check_unused()
+        cond = self._condition(req)
         with self.store.transaction():
             old = self.store.get(table.tid, pk, sk)
             if cond is not None and not evaluate(cond, old or {}):
@@ -66,6 +65,7 @@ class ItemOps:
         _, pk, sk = K.check_key(table.schema, req.get("Key"))
         proj_src = req.get("ProjectionExpression")
         paths = None
+        legacy.check_not_mixed(req)
         if proj_src is not None or "ExpressionAttributeNames" in req:
             b = C.bindings(req, "ProjectionExpression")
             paths = b.parse(proj_src, "projection")
@@ -86,9 +86,7 @@ class ItemOps:
         table: Table = self.table(req.get("TableName"))
         _, pk, sk = K.check_key(table.schema, req.get("Key"))
         rv = _check_return_values(req, _PUT_RETURN)
-        b = C.bindings(req, "ConditionExpression")
-        cond = b.parse(req.get("ConditionExpression"), "condition")
-        b.check_unused()
+        cond = self._condition(req)
         with self.store.transaction():
             old = self.store.get(table.tid, pk, sk)
             if cond is not None and not evaluate(cond, old or {}):
@@ -105,10 +103,15 @@ class ItemOps:
         table: Table = self.table(req.get("TableName"))
         key, pk, sk = K.check_key(table.schema, req.get("Key"))
         rv = _check_return_values(req, _UPDATE_RETURN)
+        legacy.check_not_mixed(req)
         b = C.bindings(req, "ConditionExpression", "UpdateExpression")
         clauses = b.parse(req.get("UpdateExpression"), "update")
         cond = b.parse(req.get("ConditionExpression"), "condition")
         b.check_unused()
+        if clauses is None:
+            clauses = legacy.attribute_updates(req.get("AttributeUpdates"))
+        if cond is None:
+            cond = legacy.expected(req.get("Expected"), req.get("ConditionalOperator"))
         with self.store.transaction():
             old = self.store.get(table.tid, pk, sk)
             if cond is not None and not evaluate(cond, old or {}):
@@ -130,6 +133,15 @@ class ItemOps:
         if attrs:
             out["Attributes"] = attrs
         return C.capacity(req, table, C.write_units(size), out)
+
+    def _condition(self, req: dict[str, Any]) -> Any:
+        legacy.check_not_mixed(req)
+        b = C.bindings(req, "ConditionExpression")
+        cond = b.parse(req.get("ConditionExpression"), "condition")
+        b.check_unused()
+        if cond is None:
+            cond = legacy.expected(req.get("Expected"), req.get("ConditionalOperator"))
+        return cond
 
     def apply_update(
         self, table: Table, old: V.Item | None, key: V.Item, clauses: Any

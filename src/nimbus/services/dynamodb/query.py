@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from nimbus.aws.errors import validation
 from nimbus.services.dynamodb import common as C
 from nimbus.services.dynamodb import keys as K
+from nimbus.services.dynamodb import legacy
 from nimbus.services.dynamodb import values as V
 from nimbus.services.dynamodb.expressions.evaluator import evaluate, project, top_level_names
 from nimbus.services.dynamodb.keycondition import KeyRange, analyze
@@ -35,10 +36,16 @@ class _Plan:
             if self.index.kind == "GSI" and req.get("ConsistentRead"):
                 raise validation("Consistent reads are not supported on global secondary indexes")
         self.schema = self.index.schema if self.index else table.schema
+        legacy.check_not_mixed(req)
         keys = ("KeyConditionExpression",) if key_expr else ()
         b = C.bindings(req, *keys, "FilterExpression", "ProjectionExpression")
         self.key_ast = b.parse(req.get("KeyConditionExpression"), "key") if key_expr else None
+        if key_expr and self.key_ast is None:
+            self.key_ast = legacy.conditions(req.get("KeyConditions"), None)
         self.filter = b.parse(req.get("FilterExpression"), "filter")
+        if self.filter is None:
+            old_filter = req.get("QueryFilter" if key_expr else "ScanFilter")
+            self.filter = legacy.conditions(old_filter, req.get("ConditionalOperator"))
         self.paths = b.parse(req.get("ProjectionExpression"), "projection")
         b.check_unused()
         if self.paths is None and req.get("AttributesToGet") is not None:
@@ -160,7 +167,7 @@ class QueryOps:
 
     def query(self, req: dict[str, Any]) -> dict[str, Any]:
         table: Table = self.table(req.get("TableName"))
-        if req.get("KeyConditionExpression") is None:
+        if req.get("KeyConditionExpression") is None and not req.get("KeyConditions"):
             raise validation(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified "
                 "in the request."
