@@ -237,3 +237,27 @@ def test_follow_via_api_streams_new_events(aws: Aws, group: str) -> None:
     thread.join(10)
     stop.set()
     assert seen == ["recent", "new 1", "new 2"]
+
+
+def test_insights_query_over_the_api(aws: Aws, group: str) -> None:
+    logs = aws("logs")
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    t = now_ms() - 10_000
+    put(logs, group, "s", [(t + i, json.dumps({"ms": i * 5, "ok": i % 2 == 0})) for i in range(10)])
+    now_s = int(time.time())
+    query_id = logs.start_query(
+        logGroupName=group,
+        startTime=now_s - 600,
+        endTime=now_s + 60,
+        queryString="stats count(*) as n, pct(ms, 90) as p90 by ok | sort ok",
+    )["queryId"]
+    out = logs.get_query_results(queryId=query_id)
+    assert out["status"] == "Complete"
+    rows = [{f["field"]: f["value"] for f in row} for row in out["results"]]
+    assert rows == [
+        {"ok": "false", "n": "5", "p90": "45"},
+        {"ok": "true", "n": "5", "p90": "40"},
+    ]
+    assert out["statistics"]["recordsScanned"] == 10
+    with pytest.raises(logs.exceptions.MalformedQueryException):
+        logs.start_query(logGroupName=group, startTime=0, endTime=1, queryString="nonsense x")

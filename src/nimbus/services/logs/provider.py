@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from nimbus.aws.errors import AwsError
@@ -17,6 +18,7 @@ from nimbus.services.logs.engine import (
     LogStream,
     now_ms,
 )
+from nimbus.services.logs.insights import InsightsOperations
 from nimbus.services.logs.metric_filters import MetricFilterOperations, MetricFilterStore
 from nimbus.services.logs.reading import (
     LogReadOperations,
@@ -42,7 +44,7 @@ RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 GROUP_NAME = re.compile(r"[\.\-_/#A-Za-z0-9]{1,512}")
 
 
-class LogsProvider(LogReadOperations, MetricFilterOperations, Provider):
+class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations, Provider):
     service: ClassVar[str] = "logs"
     iam_prefix: ClassVar[str] = "logs"
     access_denied_code: ClassVar[str] = "AccessDeniedException"
@@ -51,6 +53,7 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, Provider):
         super().__init__(env)
         self.engine = LogsEngine(env.data_dir / "logs.db")
         self.metric_filters = MetricFilterStore(self.engine.db, self.engine.lock)
+        self._queries: OrderedDict[str, dict[str, Any]] = OrderedDict()  # Insights results
 
     def close(self) -> None:
         self.engine.close()
