@@ -1,6 +1,6 @@
 """Headless Chromium (Debian's package) driven by Playwright; no browser download.
 
-Package-scoped: Playwright's sync API keeps an event loop running in the main thread while
+Module-scoped: Playwright's sync API keeps an event loop running in the main thread while
 it is open, which would break later tests that call asyncio.run().
 """
 
@@ -16,7 +16,7 @@ import pytest
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:
