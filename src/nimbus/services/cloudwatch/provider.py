@@ -174,7 +174,8 @@ class CloudWatchProvider(AlarmOperations, Provider):
         if len(name) > 255:
             raise invalid(f"The parameter {where}.MetricName must be at most 255 characters.")
         dims = _dimensions(d.get("Dimensions"), where)
-        ts = _epoch(d["Timestamp"], f"{where}.Timestamp") if "Timestamp" in d else now
+        stamp = d.get("Timestamp")
+        ts = now if stamp is None else _epoch(stamp, f"{where}.Timestamp")
         if ts > now + FUTURE_LIMIT_S:
             raise invalid(
                 f"The parameter {where}.Timestamp must specify a time no more than two hours"

@@ -190,8 +190,14 @@ class LogReadOperations:
         """
         matches = compile_pattern(filter_pattern)
         gid = self.engine.get_group(group).id
-        events = self.engine.events_since(gid, after_id, stream_prefix=stream_prefix, limit=limit)
-        return [e for e in events if matches(e.message)]
+        found: list[LogEvent] = []
+        while len(found) < limit:
+            batch = self.engine.events_since(gid, after_id, stream_prefix=stream_prefix, limit=1000)
+            found += [e for e in batch if matches(e.message)]
+            if len(batch) < 1000:
+                break
+            after_id = batch[-1].id  # keep scanning past events the pattern rejected
+        return found[:limit]
 
     def follow(
         self,
