@@ -16,6 +16,7 @@ from nimbus.aws.errors import AwsError
 from nimbus.services.base import Provider, ServiceEnv
 from nimbus.services.cloudwatch.alarm_store import AlarmStore
 from nimbus.services.cloudwatch.alarms import AlarmOperations
+from nimbus.services.cloudwatch.dashboards import DashboardOperations
 from nimbus.services.cloudwatch.engine import MetricId, MetricRecord, MetricsEngine, Sample
 from nimbus.services.cloudwatch.expressions import ExpressionError, Series, evaluate
 from nimbus.services.cloudwatch.statistics import BASIC_STATISTICS, Bucket, parse_percentile
@@ -118,7 +119,7 @@ def _dimensions(dims: list[dict[str, Any]] | None, where: str) -> tuple[tuple[st
     return tuple(sorted((d["Name"], d["Value"]) for d in dims))
 
 
-class CloudWatchProvider(AlarmOperations, Provider):
+class CloudWatchProvider(AlarmOperations, DashboardOperations, Provider):
     service: ClassVar[str] = "cloudwatch"
     iam_prefix: ClassVar[str] = "cloudwatch"
     access_denied_code: ClassVar[str] = "AccessDenied"
@@ -128,6 +129,7 @@ class CloudWatchProvider(AlarmOperations, Provider):
         super().__init__(env)
         self.engine = MetricsEngine(env.data_dir / "metrics.db")
         self.alarms = AlarmStore(self.engine.db, self.engine.lock)
+        self.init_dashboards(self.engine.db, self.engine.lock)
 
     def close(self) -> None:
         self.engine.close()
