@@ -390,6 +390,8 @@ def test_update_table_adds_and_drops_gsi(engine: DynamoEngine) -> None:
         "ExpressionAttributeValues": {":c": {"S": "red"}},
     }
     assert engine.query(q)["Count"] == 1  # backfilled
+    desc = engine.describe_table({"TableName": "Things"})["Table"]
+    assert desc["GlobalSecondaryIndexes"][0]["ItemCount"] == 1
     desc = engine.update_table(
         {"TableName": "Things", "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by-c"}}]}
     )

@@ -54,7 +54,8 @@ class DynamoEngine(ItemOps, QueryOps, BatchOps):
         return table
 
     def describe(self, table: T.Table) -> dict[str, Any]:
-        return table.describe(*self.store.stats(table.tid))
+        count, size = self.store.stats(table.tid)
+        return table.describe(count, size, self.store.index_stats(table.tid))
 
     def table_by_arn(self, arn: Any) -> T.Table:
         name = str(arn).rpartition(":table/")[2]

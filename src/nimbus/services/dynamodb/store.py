@@ -107,6 +107,15 @@ class Store:
         ).fetchone()
         return int(row[0]), int(row[1])
 
+    def index_stats(self, tid: int) -> dict[int, tuple[int, int]]:
+        rows = self.conn.execute(
+            "SELECT i.iid, COUNT(*), COALESCE(SUM(t.size), 0) FROM idx i JOIN items t "
+            "ON t.tid=i.tid AND t.h=i.th AND t.pk=i.tpk AND t.sk=i.tsk WHERE i.tid=? "
+            "GROUP BY i.iid",
+            (tid,),
+        )
+        return {int(iid): (int(n), int(size)) for iid, n, size in rows}
+
     def write(
         self,
         table: Table,

@@ -82,7 +82,12 @@ class Table:
             names.update(index.schema.names)
         return names
 
-    def describe(self, item_count: int, size_bytes: int) -> dict[str, Any]:
+    def describe(
+        self,
+        item_count: int,
+        size_bytes: int,
+        index_stats: dict[int, tuple[int, int]] | None = None,
+    ) -> dict[str, Any]:
         created = datetime.fromtimestamp(self.created, UTC)
         desc: dict[str, Any] = {
             "AttributeDefinitions": [
@@ -112,8 +117,8 @@ class Table:
                 "IndexName": index.name,
                 "KeySchema": index.schema.to_wire(),
                 "Projection": index.projection,
-                "IndexSizeBytes": 0,
-                "ItemCount": 0,
+                "IndexSizeBytes": (index_stats or {}).get(index.iid, (0, 0))[1],
+                "ItemCount": (index_stats or {}).get(index.iid, (0, 0))[0],
                 "IndexArn": f"{self.arn}/index/{index.name}",
             }
             if index.kind == "GSI":
