@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 Record = dict[str, Any]
 DEFAULT_LIMIT = 1000
-MAX_SCANNED = 2_000_000
+MAX_SCANNED = 5_000_000  # events read per query
+MAX_KEPT = 200_000  # records surviving the leading filters, held in memory
 KEPT_QUERIES = 500
 _LAMBDA_REPORT = re.compile(
     r"REPORT RequestId: (?P<req>\S+)\s+Duration: (?P<dur>[\d.]+) ms\s+"
@@ -137,6 +138,39 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, str(value))
 
 
+def _apply_local(commands: list[Command], r: Record) -> bool:
+    """Run record-local commands (fields, parse, filter) on one record; False drops it."""
+    for cmd in commands:
+        if cmd.name == "fields":
+            for label, expr in cmd.fields:
+                value = expr(r)
+                if value is not None:
+                    r[label] = value
+        elif cmd.name == "parse":
+            assert cmd.extract is not None
+            if isinstance(r.get(cmd.source), str) and (got := cmd.extract(r[cmd.source])):
+                r.update(got)
+        elif cmd.name == "filter":
+            assert cmd.predicate is not None
+            if not cmd.predicate(r):
+                return False
+    return True
+
+
+def split_local(commands: list[Command]) -> tuple[list[Command], list[Command]]:
+    """(leading record-local commands, what run_query must still do).
+
+    The local prefix runs while scanning so non-matching events are never kept in memory;
+    its ``fields`` stay in the remainder (re-evaluating them is harmless) so that they still
+    decide the output columns.
+    """
+    n = 0
+    while n < len(commands) and commands[n].name in ("fields", "parse", "filter"):
+        n += 1
+    local = commands[:n]
+    return local, [c for c in local if c.name == "fields"] + commands[n:]
+
+
 def run_query(
     commands: list[Command], records: list[Record], limit: int | None
 ) -> tuple[list[list[dict[str, str]]], int]:
@@ -238,19 +272,22 @@ class InsightsOperations:
         except (QueryError, re.error) as exc:
             raise AwsError("MalformedQueryException", f"Query is malformed: {exc}") from None
         began = time.time()
+        local, rest = split_local(commands)
         # Query times are in epoch seconds; the end second is included.
         start, end = req["startTime"] * 1000, req["endTime"] * 1000 + 1000
         records: list[Record] = []
-        scanned_bytes = 0
+        scanned = scanned_bytes = 0
         for g in groups:
             lo = max(start, self.engine.retention_cutoff(g))
             for event in self.engine.group_events(g.id, start=lo, end=end):
-                records.append(make_record(event, g.name, self.env.account_id))
+                scanned += 1
                 scanned_bytes += len(event.message.encode())
-                if len(records) >= MAX_SCANNED:
+                record = make_record(event, g.name, self.env.account_id)
+                if _apply_local(local, record):
+                    records.append(record)
+                if scanned >= MAX_SCANNED or len(records) >= MAX_KEPT:
                     break
-        scanned = len(records)
-        rows, matched = run_query(commands, records, req.get("limit"))
+        rows, matched = run_query(rest, records, req.get("limit"))
         query_id = str(uuid.uuid4())
         self._queries[query_id] = {
             "queryId": query_id,
