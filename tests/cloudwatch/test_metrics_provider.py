@@ -400,3 +400,15 @@ def test_percentiles_follow_cloudwatch_availability_rules(metrics: Call) -> None
         == {}
     )
     assert p50("negative", {"Values": [-1, 2, 3]}) == {}
+
+
+def test_entity_metric_data_is_stored_like_metric_data(metrics: Call) -> None:
+    entity = {"KeyAttributes": {"Type": "Service", "Name": "api", "Environment": "local"}}
+    metrics(
+        "put_metric_data",
+        Namespace="Ent",
+        EntityMetricData=[{"Entity": entity, "MetricData": [{"MetricName": "Calls", "Value": 1}]}],
+    )
+    assert [m["MetricName"] for m in metrics("list_metrics", Namespace="Ent")["Metrics"]] == [
+        "Calls"
+    ]

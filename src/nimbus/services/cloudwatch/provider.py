@@ -150,7 +150,10 @@ class CloudWatchProvider(AlarmOperations, DashboardOperations, Provider):
             raise missing("Namespace")
         if namespace.startswith("AWS/"):
             raise invalid(f"The value {namespace} for parameter Namespace is invalid.")
-        data = req.get("MetricData")
+        # Entity-tagged data (EntityMetricData) is stored like plain MetricData.
+        data = list(req.get("MetricData") or [])
+        for entity in req.get("EntityMetricData") or []:
+            data += entity.get("MetricData") or []
         if not data:
             raise missing("MetricData")
         if len(data) > MAX_METRIC_DATA:
