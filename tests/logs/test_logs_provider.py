@@ -341,3 +341,14 @@ def test_reversed_time_window_is_rejected(logs: Call, stream: tuple[str, str]) -
     for op, extra in [("filter_log_events", {}), ("get_log_events", {"logStreamName": "s1"})]:
         err = logs.error(op, logGroupName=stream[0], startTime=2000, endTime=1000, **extra)
         assert err.code == "InvalidParameterException"
+
+
+def test_append_truncates_oversized_lines_at_the_event_limit(
+    registry: ServiceRegistry,
+) -> None:
+    provider = registry.get("logs")
+    huge = "é" * 600_000  # 1.2 MB of UTF-8
+    provider.append("/big", "s", [(now_ms(), huge)])
+    (event,) = provider.read("/big")
+    assert len(event.message.encode()) <= 1_048_576 - 26
+    assert event.message == huge[: len(event.message)]  # cut on a character boundary

@@ -44,6 +44,12 @@ RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 GROUP_NAME = re.compile(r"[\.\-_/#A-Za-z0-9]{1,512}")
 
 
+def _truncate(message: str) -> str:
+    if len(message) * 4 <= MAX_EVENT_BYTES:  # cheap check: cannot exceed the limit
+        return message
+    return message.encode()[:MAX_EVENT_BYTES].decode(errors="ignore")
+
+
 class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations, Provider):
     service: ClassVar[str] = "logs"
     iam_prefix: ClassVar[str] = "logs"
@@ -313,10 +319,11 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations
     def append(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         """In-process write (Lambda function output): creates group and stream if missing.
 
-        Events need not be sorted; they are stored as given, without AWS's batch limits.
+        Events need not be sorted and have no batch limits; a message longer than AWS's
+        event limit is truncated (as Lambda does with long output lines).
         """
         g, s = self.engine.ensure_stream(group, stream)
-        batch = sorted(events, key=lambda e: e[0])
+        batch = sorted(((ts, _truncate(m)) for ts, m in events), key=lambda e: e[0])
         self.engine.insert_events(g, s, batch)
         self._publish_metrics(g.id, batch)
 
