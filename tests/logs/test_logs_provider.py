@@ -122,15 +122,20 @@ def test_too_old_and_too_new_events_are_rejected_not_stored(
 ) -> None:
     t = now_ms()
     day = 86_400_000
-    old = t - 14 * day
-    out = put(
-        logs, *stream, [(old - 7200_000, "old"), (old - 60_000, "old2"), (old + 60_000, "ok")]
-    )
+    # Rejected events do not count towards the 24-hour span limit.
+    out = put(logs, *stream, [(t - 20 * day, "old"), (t - 15 * day, "old2"), (t - 1000, "ok")])
     assert out["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 1}
     out = put(logs, *stream, [(t, "ok2"), (t + 3 * 3_600_000, "future")])
     assert out["rejectedLogEventsInfo"] == {"tooNewLogEventStartIndex": 1}
     got = logs("get_log_events", logGroupName=stream[0], logStreamName=stream[1])
     assert [e["message"] for e in got["events"]] == ["ok", "ok2"]
+    err = logs.error(
+        "put_log_events",
+        logGroupName=stream[0],
+        logStreamName=stream[1],
+        logEvents=[{"timestamp": t - 2 * day, "message": "a"}, {"timestamp": t, "message": "b"}],
+    )
+    assert err.code == "InvalidParameterException" and "24 hours" in err.message
 
 
 def test_get_log_events_paging_forward_backward_and_tailing(

@@ -287,11 +287,6 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations
             total += size
         if total > MAX_BATCH_BYTES:
             raise invalid(f"Upload too large: {total} bytes exceeds {MAX_BATCH_BYTES} bytes.")
-        if events[-1]["timestamp"] - events[0]["timestamp"] > MAX_BATCH_SPAN_MS:
-            raise invalid(
-                "The batch of log events in a single PutLogEvents request cannot span more"
-                " than 24 hours."
-            )
         group = self.engine.get_group(req["logGroupName"])
         stream = self.engine.get_stream(group.id, req["logStreamName"])
         now = now_ms()
@@ -308,6 +303,12 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations
                 rejected["tooOldLogEventEndIndex"] = i
             else:
                 accepted.append((ts, event["message"]))
+        # Only the events that would be kept must fit in 24 hours (current AWS rule).
+        if accepted and accepted[-1][0] - accepted[0][0] > MAX_BATCH_SPAN_MS:
+            raise invalid(
+                "The valid log events in a single PutLogEvents request cannot span more"
+                " than 24 hours."
+            )
         self.engine.insert_events(group, stream, accepted)
         self._publish_metrics(group.id, accepted)
         # Sequence tokens are ignored by AWS now; one is still returned for old clients.
