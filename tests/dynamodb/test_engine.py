@@ -463,3 +463,29 @@ def test_legacy_query(engine: DynamoEngine) -> None:
         },
     )
     assert err.message.startswith("Can not use both expression and non-expression parameters")
+
+
+def test_query_and_scan_pages_are_index_range_searches(engine: DynamoEngine) -> None:
+    # A Query (or a Scan page) must be a range search of SQLite's primary key, never a scan.
+    _fill(engine, 5)
+    seen: list[str] = []
+    engine.store.conn.set_trace_callback(seen.append)
+    _q(engine, "pk = :p AND sk > :z", {":p": {"S": "p"}, ":z": {"N": "0"}}, Limit=1)
+    page = engine.scan({"TableName": "Things", "Limit": 2, "Segment": 0, "TotalSegments": 1})
+    engine.scan(
+        {
+            "TableName": "Things",
+            "ExclusiveStartKey": page["LastEvaluatedKey"],
+            "Segment": 0,
+            "TotalSegments": 1,
+        }
+    )
+    engine.store.conn.set_trace_callback(None)
+    selects = [sql for sql in seen if sql.startswith("SELECT item")]
+    assert len(selects) == 3
+    plans = [engine.store.conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall() for sql in selects]
+    for plan in plans:
+        assert plan[0][3].startswith("SEARCH items USING PRIMARY KEY (tid=? AND "), plan
+        assert not any("TEMP B-TREE" in row[3] for row in plan), plan
+    assert "h=? AND pk=? AND sk>?" in plans[0][0][3]
+    assert "(h,pk,sk)>" in plans[2][0][3]  # the next scan page starts at the key, indexed

@@ -238,8 +238,11 @@ class QueryOps:
                     "The Segment parameter is zero-based and must be less than parameter "
                     f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
                 )
-            sql += f" AND {prefix}h >= ? AND {prefix}h < ?"
-            params += [segment * 2**32 // total, (segment + 1) * 2**32 // total]
+            sql += f" AND {prefix}h < ?"
+            params.append((segment + 1) * 2**32 // total)
+            if not start:  # with a start key the row-value bound below is the (indexed) start
+                sql += f" AND {prefix}h >= ?"
+                params.append(segment * 2**32 // total)
         if start:
             ipk, isk, tpk, tsk = start
             if plan.index is None:
