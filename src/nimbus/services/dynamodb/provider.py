@@ -91,6 +91,20 @@ class DynamoDBProvider(Provider):
             }
         }
 
+    def update_continuous_backups(self, req: Req, ctx: RequestContext) -> Resp:
+        # Point-in-time recovery is accepted and reported; there is nothing to restore from.
+        self.engine.described_table(req.get("TableName"))
+        enabled = bool(
+            (req.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
+        )
+        status = "ENABLED" if enabled else "DISABLED"
+        return {
+            "ContinuousBackupsDescription": {
+                "ContinuousBackupsStatus": "ENABLED",
+                "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": status},
+            }
+        }
+
     def describe_endpoints(self, req: Req, ctx: RequestContext) -> Resp:
         host = f"dynamodb.{ctx.region}.amazonaws.com"
         return {"Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]}
