@@ -412,3 +412,27 @@ def test_entity_metric_data_is_stored_like_metric_data(metrics: Call) -> None:
     assert [m["MetricName"] for m in metrics("list_metrics", Namespace="Ent")["Metrics"]] == [
         "Calls"
     ]
+
+
+def test_get_metric_data_accepts_trimmed_statistics(metrics: Call) -> None:
+    t0 = aligned_now()
+    values = [float(v) for v in range(1, 21)]
+    metrics(
+        "put_metric_data",
+        Namespace="Trim",
+        MetricData=[
+            {"MetricName": "Lat", "Values": values, "Timestamp": t0 + timedelta(seconds=1)}
+        ],
+    )
+    metric = {"Namespace": "Trim", "MetricName": "Lat"}
+    out = metrics(
+        "get_metric_data",
+        StartTime=t0,
+        EndTime=t0 + timedelta(minutes=1),
+        MetricDataQueries=[
+            {"Id": "tm", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "tm90"}},
+            {"Id": "iqm", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "IQM"}},
+        ],
+    )
+    by_id = {r["Id"]: r["Values"] for r in out["MetricDataResults"]}
+    assert by_id == {"tm": [sum(values[:18]) / 18], "iqm": [sum(values[5:15]) / 10]}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from nimbus.aws.errors import AwsError
 from nimbus.services.cloudwatch.alarm_store import Alarm, AlarmStore
 from nimbus.services.cloudwatch.engine import MetricId, MetricsEngine
-from nimbus.services.cloudwatch.statistics import BASIC_STATISTICS, parse_percentile
+from nimbus.services.cloudwatch.statistics import BASIC_STATISTICS, is_statistic
 
 if TYPE_CHECKING:
     from nimbus.aws.context import RequestContext
@@ -179,7 +179,7 @@ class AlarmOperations:
                 )
             if req.get("Statistic") and req["Statistic"] not in BASIC_STATISTICS:
                 raise _err("InvalidParameterValue", f"Invalid Statistic {req['Statistic']}.")
-            if req.get("ExtendedStatistic") and parse_percentile(req["ExtendedStatistic"]) is None:
+            if req.get("ExtendedStatistic") and not is_statistic(req["ExtendedStatistic"]):
                 raise _err(
                     "InvalidParameterValue",
                     f"Invalid ExtendedStatistic {req['ExtendedStatistic']}.",

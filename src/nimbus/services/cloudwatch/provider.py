@@ -19,7 +19,12 @@ from nimbus.services.cloudwatch.alarms import AlarmOperations
 from nimbus.services.cloudwatch.dashboards import DashboardOperations
 from nimbus.services.cloudwatch.engine import MetricId, MetricRecord, MetricsEngine, Sample
 from nimbus.services.cloudwatch.expressions import ExpressionError, Series, evaluate
-from nimbus.services.cloudwatch.statistics import BASIC_STATISTICS, Bucket, parse_percentile
+from nimbus.services.cloudwatch.statistics import (
+    BASIC_STATISTICS,
+    Bucket,
+    is_statistic,
+    parse_percentile,
+)
 
 if TYPE_CHECKING:
     from nimbus.aws.context import RequestContext
@@ -352,7 +357,7 @@ class CloudWatchProvider(AlarmOperations, DashboardOperations, Provider):
             raise missing(f"{where}.MetricStat.Period")
         period = _check_period(stat["Period"], f"{where}.MetricStat.Period")
         name = stat.get("Stat")
-        if name not in BASIC_STATISTICS and parse_percentile(name or "") is None:
+        if not is_statistic(name or ""):
             raise invalid(f"The value {name} for parameter {where}.MetricStat.Stat is invalid.")
         buckets: dict[int, Bucket] = self.engine.buckets(
             metric, start=start, end=end, period=period, unit=stat.get("Unit")

@@ -72,10 +72,13 @@ class Bucket:
             return self.minimum
         if stat == "Maximum":
             return self.maximum
+        if self.summarized_only or self.has_negative:
+            return None  # these need the raw values
         p = parse_percentile(stat)
-        if p is None or self.summarized_only or self.has_negative:
-            return None
-        return percentile(self.samples, p)
+        if p is not None:
+            return percentile(self.samples, p)
+        spec = parse_range_statistic(stat)
+        return range_statistic(self.samples, spec) if spec else None
 
 
 def percentile(samples: list[tuple[float, float]], p: float) -> float | None:
@@ -92,6 +95,99 @@ def percentile(samples: list[tuple[float, float]], p: float) -> float | None:
         if seen >= rank:
             return value
     return ordered[-1][0]
+
+
+@dataclass(frozen=True, slots=True)
+class RangeStat:
+    """tm/wm/tc/ts/PR/IQM: a statistic over the values between two bounds."""
+
+    kind: str  # tm | wm | tc | ts | pr
+    low: float | None  # None: unbounded
+    high: float | None
+    percent: bool  # bounds are percentiles (else absolute values)
+
+
+_SHORT_RANGE = re.compile(r"(tm|wm|tc|ts)(\d{1,2}(?:\.\d{1,10})?)", re.IGNORECASE)
+_LONG_RANGE = re.compile(
+    r"(tm|wm|tc|ts|pr)\((\d+(?:\.\d+)?)?(%?):(\d+(?:\.\d+)?)?(%?)\)", re.IGNORECASE
+)
+
+
+def parse_range_statistic(stat: str) -> RangeStat | None:
+    """``tm90``, ``TM(10%:90%)``, ``TM(150:1000)``, ``IQM``, ``PR(:300)`` ...; else None."""
+    if stat.upper() == "IQM":
+        return RangeStat("tm", 25.0, 75.0, True)
+    if m := _SHORT_RANGE.fullmatch(stat):
+        return RangeStat(m[1].lower(), None, float(m[2]), True)
+    m = _LONG_RANGE.fullmatch(stat)
+    if m is None or (m[2] is None and m[4] is None):
+        return None
+    percent = bool(m[3] or m[5])
+    kind = m[1].lower()
+    if kind == "pr" and percent:
+        return None  # percentile rank takes values, not percentages
+    low = float(m[2]) if m[2] is not None else None
+    high = float(m[4]) if m[4] is not None else None
+    if percent and any(b is not None and b > 100 for b in (low, high)):
+        return None
+    return RangeStat(kind, low, high, percent)
+
+
+def range_statistic(samples: list[tuple[float, float]], spec: RangeStat) -> float | None:
+    """Trimmed/winsorized mean, trimmed count/sum, or percentile rank of weighted samples.
+
+    Percentage bounds cut by rank (fractional weights allowed, hence decimal trimmed
+    counts as on AWS); value bounds keep low < v <= high.
+    """
+    ordered = sorted(samples)
+    total = sum(c for _, c in ordered)
+    if not ordered or total <= 0:
+        return None
+    if spec.kind == "pr":
+        low = -math.inf if spec.low is None else spec.low
+        high = math.inf if spec.high is None else spec.high
+        inside = sum(c for v, c in ordered if low < v <= high)
+        return 100.0 * inside / total
+    if spec.kind == "wm":
+        lo_p = 0.0 if spec.low is None else spec.low
+        hi_p = 100.0 if spec.high is None else spec.high
+        if spec.percent:
+            floor_v, ceil_v = percentile(ordered, lo_p), percentile(ordered, hi_p)
+        else:
+            floor_v = -math.inf if spec.low is None else spec.low
+            ceil_v = math.inf if spec.high is None else spec.high
+        assert floor_v is not None and ceil_v is not None
+        return sum(min(max(v, floor_v), ceil_v) * c for v, c in ordered) / total
+    kept: list[tuple[float, float]] = []
+    if spec.percent:
+        lo_rank = (spec.low or 0.0) / 100 * total
+        hi_rank = (100.0 if spec.high is None else spec.high) / 100 * total
+        seen = 0.0
+        for v, c in ordered:
+            share = max(0.0, min(seen + c, hi_rank) - max(seen, lo_rank))
+            if share > 0:
+                kept.append((v, share))
+            seen += c
+    else:
+        low = -math.inf if spec.low is None else spec.low
+        high = math.inf if spec.high is None else spec.high
+        kept = [(v, c) for v, c in ordered if low < v <= high]
+    count = sum(c for _, c in kept)
+    if spec.kind == "tc":
+        return count
+    weighted = sum(v * c for v, c in kept)
+    if spec.kind == "ts":
+        return weighted
+    return weighted / count if count else None
+
+
+def is_statistic(stat: str) -> bool:
+    """Whether ``stat`` names a statistic Nimbus computes (for request validation)."""
+    return (
+        stat in BASIC_STATISTICS
+        or parse_percentile(stat) is not None
+        or parse_range_statistic(stat) is not None
+    )
 
 
 def bucket_start(ts: float, period: int) -> int:
