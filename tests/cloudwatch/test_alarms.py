@@ -132,3 +132,36 @@ def test_describe_filters_delete_and_tags(metrics: Call) -> None:
         "api-errors",
         "api-latency",
     ]
+
+
+def test_metric_math_alarm_on_error_rate(metrics: Call) -> None:
+    ts = last_complete_minute()
+    metrics(
+        "put_metric_data",
+        Namespace="Math",
+        MetricData=[
+            {"MetricName": "Requests", "Value": 20, "Timestamp": ts},
+            {"MetricName": "Errors", "Value": 5, "Timestamp": ts},
+        ],
+    )
+
+    def stat(name: str) -> dict[str, Any]:
+        metric = {"Namespace": "Math", "MetricName": name}
+        return {"Metric": metric, "Period": 60, "Stat": "Sum"}
+
+    metrics(
+        "put_metric_alarm",
+        AlarmName="error-rate",
+        EvaluationPeriods=2,
+        DatapointsToAlarm=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
+        Metrics=[
+            {"Id": "req", "MetricStat": stat("Requests"), "ReturnData": False},
+            {"Id": "err", "MetricStat": stat("Errors"), "ReturnData": False},
+            {"Id": "rate", "Expression": "100 * err / req", "ReturnData": True},
+        ],
+    )
+    (a,) = metrics("describe_alarms", AlarmNames=["error-rate"])["MetricAlarms"]
+    assert a["StateValue"] == "ALARM"  # 25 % > 10 %
+    assert [q["Id"] for q in a["Metrics"]] == ["req", "err", "rate"]

@@ -56,27 +56,43 @@ CONFIG_KEYS = [
 ]
 
 
+SeriesFn = Callable[[list[dict[str, Any]], float, float], "dict[int, float] | None"]
+
+
 def _err(code: str, message: str, status: int = 400) -> AwsError:
     return AwsError(code, message, status)
 
 
-def _evaluate(engine: MetricsEngine, alarm: Alarm, now: float) -> tuple[str, str, str] | None:
+def _alarm_period(c: dict[str, Any]) -> int:
+    if c.get("Period"):
+        return int(c["Period"])
+    periods = [q["MetricStat"]["Period"] for q in c.get("Metrics") or [] if q.get("MetricStat")]
+    return int(min(periods)) if periods else 60
+
+
+def _evaluate(
+    engine: MetricsEngine, alarm: Alarm, now: float, math_series: SeriesFn
+) -> tuple[str, str, str] | None:
     """(state, reason, reason data) from the latest complete periods; None keeps the state."""
     c = alarm.config
-    if not c.get("MetricName") or c.get("ComparisonOperator") not in COMPARISONS:
-        return None  # metric-math alarms are not evaluated locally
-    period, n = int(c["Period"]), int(c["EvaluationPeriods"])
+    if c.get("ComparisonOperator") not in COMPARISONS:
+        return None  # anomaly-band comparisons are not evaluated locally
+    period, n = _alarm_period(c), int(c["EvaluationPeriods"])
     m = int(c.get("DatapointsToAlarm") or n)
-    stat = c.get("Statistic") or c.get("ExtendedStatistic")
+    stat = c.get("Statistic") or c.get("ExtendedStatistic") or "expression"
     end = math.floor(now / period) * period
     start = end - period * n
-    dims = tuple(sorted((d["Name"], d["Value"]) for d in c.get("Dimensions") or []))
-    metric = MetricId(c["Namespace"], c["MetricName"], dims)
-    buckets = engine.buckets(metric, start=start, end=end, period=period, unit=c.get("Unit"))
-    points = [
-        (t, buckets[t].statistic(stat) if t in buckets else None)
-        for t in range(int(start), int(end), period)
-    ]
+    if c.get("Metrics"):
+        series = math_series(c["Metrics"], start, end)
+        if series is None:
+            return None
+        values: dict[int, float | None] = dict(series)
+    else:
+        dims = tuple(sorted((d["Name"], d["Value"]) for d in c.get("Dimensions") or []))
+        metric = MetricId(c["Namespace"], c["MetricName"], dims)
+        buckets = engine.buckets(metric, start=start, end=end, period=period, unit=c.get("Unit"))
+        values = {t: b.statistic(stat) for t, b in buckets.items()}
+    points = [(t, values.get(t)) for t in range(int(start), int(end), period)]
     present = [(t, v) for t, v in points if v is not None]
     words, compare = COMPARISONS[c["ComparisonOperator"]]
     threshold = float(c["Threshold"])
@@ -120,11 +136,25 @@ class AlarmOperations:
     def alarm_arn(self, name: str) -> str:
         return f"arn:aws:cloudwatch:{self.env.region}:{self.env.account_id}:alarm:{name}"
 
+    def evaluate_queries(
+        self, queries: list[dict[str, Any]], start: float, end: float
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        raise NotImplementedError  # provided by CloudWatchProvider
+
+    def _math_series(self, queries: list[dict[str, Any]], start: float, end: float) -> Any:
+        """The series a metric-math alarm watches: the query with ReturnData true."""
+        try:
+            env, _ = self.evaluate_queries(queries, start, end)
+        except AwsError:
+            return None
+        chosen = [q["Id"] for q in queries if q.get("ReturnData", True) and q["Id"] in env]
+        return env[chosen[-1]] if chosen else None
+
     def _refresh(self, alarm: Alarm) -> Alarm:
         now = time.time()
         if now < alarm.hold_until:
             return alarm
-        result = _evaluate(self.engine, alarm, now)
+        result = _evaluate(self.engine, alarm, now, self._math_series)
         if result is not None and (result[0], result[1]) != (alarm.state, alarm.reason):
             self.alarms.set_state(alarm.name, *result)
             if result[0] != alarm.state:

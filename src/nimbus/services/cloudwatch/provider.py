@@ -369,16 +369,10 @@ class CloudWatchProvider(AlarmOperations, DashboardOperations, Provider):
                 series[key] = value
         return series
 
-    def get_metric_data(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        queries = req.get("MetricDataQueries") or []
-        if not queries:
-            raise missing("MetricDataQueries")
-        if len(queries) > MAX_QUERIES:
-            raise invalid("The collection MetricDataQueries must not have more than 500 members.")
-        start, end = self._window(req)
-        scan = req.get("ScanBy", "TimestampDescending")
-        if scan not in ("TimestampDescending", "TimestampAscending"):
-            raise invalid(f"The value {scan} for parameter ScanBy is invalid.")
+    def evaluate_queries(
+        self, queries: list[dict[str, Any]], start: float, end: float
+    ) -> tuple[dict[str, Series], dict[str, str]]:
+        """Series and labels of MetricDataQueries (GetMetricData, metric-math alarms)."""
         ids = [q.get("Id") for q in queries]
         for i, qid in enumerate(ids, start=1):
             if not isinstance(qid, str) or not QUERY_ID.fullmatch(qid):
@@ -412,6 +406,19 @@ class CloudWatchProvider(AlarmOperations, DashboardOperations, Provider):
                     result = dict.fromkeys(stamps, float(result))
                 env[q["Id"]] = result
                 labels[q["Id"]] = q.get("Label") or q["Id"]
+        return env, labels
+
+    def get_metric_data(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        queries = req.get("MetricDataQueries") or []
+        if not queries:
+            raise missing("MetricDataQueries")
+        if len(queries) > MAX_QUERIES:
+            raise invalid("The collection MetricDataQueries must not have more than 500 members.")
+        start, end = self._window(req)
+        scan = req.get("ScanBy", "TimestampDescending")
+        if scan not in ("TimestampDescending", "TimestampAscending"):
+            raise invalid(f"The value {scan} for parameter ScanBy is invalid.")
+        env, labels = self.evaluate_queries(queries, start, end)
         descending = scan == "TimestampDescending"
         limit = req.get("MaxDatapoints") or 100_800
         try:
