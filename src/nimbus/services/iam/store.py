@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nimbus.aws.errors import AwsError
-from nimbus.storage import open_db
+from nimbus.storage import open_db, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users(
@@ -146,14 +146,9 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+            with transaction(self.db) as db:
+                yield db
         finally:
             self._invalidate()
 

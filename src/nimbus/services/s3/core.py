@@ -6,14 +6,14 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nimbus.aws.errors import AwsError
 from nimbus.services.s3.store import BlobStore, open_metadata
+from nimbus.storage import transaction
 
 
 @dataclass(slots=True)
@@ -85,16 +85,8 @@ class EngineCore:
         referenced |= {row[0] for row in self.db.execute("SELECT blob FROM parts")}
         self.blobs.cleanup(referenced)
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; IMMEDIATE so concurrent writers queue instead of failing."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db)
 
     def require_bucket(self, bucket: str) -> dict[str, Any]:
         row = self.db.execute(
