@@ -28,6 +28,11 @@ def validate_key(key: str) -> None:
             400,
             extra={"MaxSizeAllowed": str(MAX_KEY_BYTES), "Size": str(len(key.encode()))},
         )
+    if "\x00" in key:
+        # XML 1.0 cannot carry NUL, so such a key could never be listed back; refuse it.
+        raise AwsError(
+            "InvalidArgument", "Object key must not contain the NUL character (U+0000).", 400
+        )
 
 
 @dataclass(slots=True)
