@@ -93,3 +93,20 @@ def test_concurrent_appends_from_threads_are_all_stored(tmp_path: Any) -> None:
             assert mine == [f"w{n} e{i}" for i in range(50)]
     finally:
         registry.close()
+
+
+def test_one_invalid_emf_line_does_not_drop_the_others(tmp_path: Any) -> None:
+    registry = ServiceRegistry(tmp_path / "data", "us-east-1", "000000000000", "http://x")
+    try:
+        now = int(time.time() * 1000)
+        stale = json.loads(emf())
+        stale["_aws"]["Timestamp"] = now - 30 * 86_400_000  # CloudWatch refuses > 2 weeks old
+        fresh = json.loads(emf())
+        fresh["_aws"]["Timestamp"] = now
+        fresh["Service"] = "fresh"
+        registry.get("logs").append("/g", "s", [(now, json.dumps(stale)), (now, json.dumps(fresh))])
+        cloudwatch = registry.get("cloudwatch")
+        listed = cloudwatch.engine.list_metrics(namespace="Svc")
+        assert {dict(m.dimensions)["Service"] for m in listed} == {"fresh"}
+    finally:
+        registry.close()

@@ -333,8 +333,23 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations
         produced = [m for ts, message in events for m in emf.extract_metrics(message, ts)]
         if events:
             produced += self.metric_filters.metrics_for(group_id, events)
+        if not produced:
+            return
+        cloudwatch = self.env.registry.get("cloudwatch")
+        by_namespace: dict[str, list[dict[str, Any]]] = {}
         for namespace, data in produced:
+            by_namespace.setdefault(namespace, []).extend(data)
+        for namespace, data in by_namespace.items():
             try:
-                self.env.registry.get("cloudwatch").put_metrics(namespace, data)
-            except AwsError as exc:  # bad metric data must not fail the log write
-                log.warning("metrics for namespace %s dropped: %s", namespace, exc.message)
+                cloudwatch.put_metrics(namespace, data)  # one transaction per namespace
+                continue
+            except AwsError:
+                pass
+            # Something in the batch is invalid: keep what is valid, line by line.
+            for ns, line_data in produced:
+                if ns != namespace:
+                    continue
+                try:
+                    cloudwatch.put_metrics(ns, line_data)
+                except AwsError as exc:  # bad metric data must not fail the log write
+                    log.warning("metrics for namespace %s dropped: %s", ns, exc.message)
