@@ -170,6 +170,7 @@ async def _request(scope: Scope, receive: Receive) -> HttpRequest:
         headers=headers,
         body=body,
         host=headers.get("host", ""),
+        client_ip=(scope.get("client") or ("", 0))[0],
     )
     _virtual_host(request)
     return request

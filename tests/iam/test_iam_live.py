@@ -301,3 +301,22 @@ def test_get_session_token_acts_as_the_user(aws: Aws) -> None:
         aws_session_token=temp["SessionToken"],
     )
     assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCT}:user/{name}"
+
+
+def test_region_condition_from_the_request(aws: Aws) -> None:
+    # A policy that allows GetUser only in eu-west-1: the request's signing region decides.
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "iam:GetUser",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+            }
+        ],
+    }
+    name, creds = user_with_policy(aws, json.dumps(policy))
+    assert aws("iam", region_name="eu-west-1", **creds).get_user(UserName=name)["User"]
+    code, status, _ = error_of(aws("iam", **creds).get_user, UserName=name)
+    assert (code, status) == ("AccessDenied", 403)

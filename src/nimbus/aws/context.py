@@ -29,6 +29,7 @@ class RequestContext:
     principal: Principal
     base_url: str  # e.g. http://127.0.0.1:4566, for URLs a provider hands back
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    source_ip: str = ""
     # A provider may set these to shape the response beyond the output shape.
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)

@@ -102,6 +102,7 @@ class Dispatcher:
                 principal=principal,
                 base_url=base_url,
                 headers=request.headers,
+                source_ip=request.client_ip,
             )
             output = await self._call(service, op, params, ctx)
             return protocol.serialize(op, output or {}, ctx)
@@ -149,7 +150,9 @@ class Dispatcher:
         self, provider: Any, op: OperationModel, params: dict, ctx: RequestContext
     ) -> None:
         iam = self.registry.get("iam")
+        # Global condition keys a policy may test (others come from the principal itself).
+        conditions = {"aws:RequestedRegion": ctx.region, "aws:SourceIp": ctx.source_ip}
         for action, resources in provider.iam_checks(op.name, params, ctx):
-            denial = iam.authorize(ctx.principal, action, resources)
+            denial = iam.authorize(ctx.principal, action, resources, conditions)
             if denial:
                 raise AwsError(provider.access_denied_code, denial, provider.access_denied_status)

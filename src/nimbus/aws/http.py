@@ -24,6 +24,7 @@ class HttpRequest:
     headers: dict[str, str]  # lower-case names; repeated headers joined with ","
     body: BodyStream
     host: str = ""
+    client_ip: str = ""
     _body: bytes | None = None
     _query: dict[str, list[str]] | None = None
 
