@@ -150,3 +150,18 @@ def test_query_errors_and_unknown_ids(logs: Call, loaded: Any) -> None:
     assert logs.error("get_query_results", queryId="nope").code == "ResourceNotFoundException"
     listed = logs("describe_queries")["queries"]
     assert listed == []
+
+
+def test_log_record_by_pointer_and_group_fields(run: Any, logs: Call) -> None:
+    (row,) = run("filter latency = 50")
+    record = logs("get_log_record", logRecordPointer=row["@ptr"])["logRecord"]
+    assert record["latency"] == "50" and record["@logStream"] == "api"
+    assert record["@log"] == "000000000000:/app"
+    assert logs.error("get_log_record", logRecordPointer="zzz").code == (
+        "InvalidParameterException"
+    )
+    fields = {
+        f["name"]: f["percent"]
+        for f in logs("get_log_group_fields", logGroupName="/app")["logGroupFields"]
+    }
+    assert fields["@message"] == 100 and fields["latency"] == round(100 * 20 / 23)

@@ -434,6 +434,28 @@ class LogsEngine:
                 return
             cursor = (rows[-1][2], rows[-1][0])
 
+    def event_by_id(self, event_id: int) -> tuple[str, LogEvent] | None:
+        """(group name, event) for a row id (Insights' @ptr)."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT g.name, e.id, s.name, e.ts, e.ingestion, e.message FROM events e"
+                " JOIN log_streams s ON s.id = e.stream_id JOIN log_groups g ON g.id = e.group_id"
+                " WHERE e.id = ?",
+                (event_id,),
+            ).fetchone()
+        return (row[0], LogEvent(*row[1:])) if row else None
+
+    def recent_events(self, group_id: int, before: int, limit: int) -> list[LogEvent]:
+        """The newest events with ts < before (a sample for field discovery)."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT e.id, s.name, e.ts, e.ingestion, e.message FROM events e"
+                " JOIN log_streams s ON s.id = e.stream_id WHERE e.group_id = ? AND e.ts < ?"
+                " ORDER BY e.ts DESC, e.id DESC LIMIT ?",
+                (group_id, before, limit),
+            ).fetchall()
+        return [LogEvent(*r) for r in rows]
+
     def events_since(
         self, group_id: int, after_id: int, *, stream_prefix: str | None = None, limit: int
     ) -> list[LogEvent]:

@@ -31,6 +31,7 @@ DEFAULT_LIMIT = 1000
 MAX_SCANNED = 5_000_000  # events read per query
 MAX_KEPT = 200_000  # records surviving the leading filters, held in memory
 KEPT_QUERIES = 500
+FIELD_SAMPLE = 1000  # events GetLogGroupFields looks at
 _LAMBDA_REPORT = re.compile(
     r"REPORT RequestId: (?P<req>\S+)\s+Duration: (?P<dur>[\d.]+) ms\s+"
     r"Billed Duration: (?P<billed>[\d.]+) ms\s+Memory Size: (?P<mem>\d+) MB\s+"
@@ -345,3 +346,32 @@ class InsightsOperations:
             and (not req.get("status") or q["status"] == req["status"])
         ]
         return {"queries": found[: req.get("maxResults", 1000)]}
+
+    def get_log_record(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        pointer = req.get("logRecordPointer") or ""
+        found = self.engine.event_by_id(int(pointer)) if pointer.isdigit() else None
+        if found is None:
+            raise AwsError("InvalidParameterException", "The log record pointer is invalid.")
+        group, event = found
+        record = make_record(event, group, self.env.account_id)
+        record.pop("@ptr")
+        return {"logRecord": {k: _format(k, v) for k, v in record.items() if v is not None}}
+
+    def get_log_group_fields(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        name = req.get("logGroupName") or req.get("logGroupIdentifier") or ""
+        group = self.engine.get_group(
+            name.partition(":log-group:")[2].removesuffix(":*") if name.startswith("arn:") else name
+        )
+        before = (req["time"] * 1000 + 1000) if req.get("time") else 2**62
+        sample = self.engine.recent_events(group.id, before, FIELD_SAMPLE)
+        counts: dict[str, int] = {}
+        for event in sample:
+            for key in make_record(event, group.name, self.env.account_id):
+                if key != "@ptr":
+                    counts[key] = counts.get(key, 0) + 1
+        return {
+            "logGroupFields": [
+                {"name": k, "percent": round(100 * c / len(sample))}
+                for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            ]
+        }
