@@ -281,10 +281,10 @@ class LogsEngine:
 
     def insert_events(
         self, group: LogGroup, stream: LogStream, events: list[tuple[int, str]]
-    ) -> int:
-        """Store already validated, chronologically sorted events; returns the ingestion time."""
+    ) -> list[int]:
+        """Store already validated, chronologically sorted events; returns their row ids."""
         if not events:
-            return now_ms()
+            return []
         ingestion = now_ms()
         size = sum(len(m.encode()) + EVENT_OVERHEAD for _, m in events)
         first = min(ts for ts, _ in events)
@@ -297,6 +297,8 @@ class LogsEngine:
                     " VALUES (?, ?, ?, ?, ?)",
                     [(group.id, stream.id, ts, ingestion, msg) for ts, msg in events],
                 )
+                # Rowids are max+1 in turn and the write lock is ours: the batch is contiguous.
+                last_id = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
                 self.db.execute(
                     "UPDATE log_streams SET"
                     " first_event = MIN(COALESCE(first_event, ?), ?),"
@@ -309,7 +311,7 @@ class LogsEngine:
                 self.db.execute("ROLLBACK")
                 raise
             self.sweep_expired()
-        return ingestion
+        return list(range(last_id - len(events) + 1, last_id + 1))
 
     def ensure_stream(self, group: str, stream: str) -> tuple[LogGroup, LogStream]:
         """Group and stream, creating either if missing (the in-process Lambda path)."""

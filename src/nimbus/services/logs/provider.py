@@ -27,6 +27,7 @@ from nimbus.services.logs.reading import (
     invalid,
     limit_param,
 )
+from nimbus.services.logs.subscriptions import SubscriptionOperations
 
 if TYPE_CHECKING:
     from nimbus.aws.context import RequestContext
@@ -50,7 +51,13 @@ def _truncate(message: str) -> str:
     return message.encode()[:MAX_EVENT_BYTES].decode(errors="ignore")
 
 
-class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations, Provider):
+class LogsProvider(
+    LogReadOperations,
+    MetricFilterOperations,
+    InsightsOperations,
+    SubscriptionOperations,
+    Provider,
+):
     service: ClassVar[str] = "logs"
     iam_prefix: ClassVar[str] = "logs"
     access_denied_code: ClassVar[str] = "AccessDeniedException"
@@ -59,6 +66,7 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations
         super().__init__(env)
         self.engine = LogsEngine(env.data_dir / "logs.db")
         self.metric_filters = MetricFilterStore(self.engine.db, self.engine.lock)
+        self.init_subscriptions(self.engine.db, self.engine.lock)
         self._queries: OrderedDict[str, dict[str, Any]] = OrderedDict()  # Insights results
 
     def close(self) -> None:
@@ -309,7 +317,8 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations
                 "The valid log events in a single PutLogEvents request cannot span more"
                 " than 24 hours."
             )
-        self.engine.insert_events(group, stream, accepted)
+        ids = self.engine.insert_events(group, stream, accepted)
+        self.deliver_subscriptions(group.name, group.id, stream.name, ids, accepted)
         self._publish_metrics(group.id, accepted)
         # Sequence tokens are ignored by AWS now; one is still returned for old clients.
         out: dict[str, Any] = {"nextSequenceToken": f"{now:056d}"}
@@ -325,7 +334,8 @@ class LogsProvider(LogReadOperations, MetricFilterOperations, InsightsOperations
         """
         g, s = self.engine.ensure_stream(group, stream)
         batch = sorted(((ts, _truncate(m)) for ts, m in events), key=lambda e: e[0])
-        self.engine.insert_events(g, s, batch)
+        ids = self.engine.insert_events(g, s, batch)
+        self.deliver_subscriptions(g.name, g.id, s.name, ids, batch)
         self._publish_metrics(g.id, batch)
 
     def _publish_metrics(self, group_id: int, events: list[tuple[int, str]]) -> None:
