@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nimbus.aws.errors import AwsError
-from nimbus.services.logs.engine import LogEvent, LogsEngine
+from nimbus.services.logs.engine import LogsEngine
+from nimbus.services.logs.event_queries import LogEvent
 from nimbus.services.logs.insights_query import Aggregate, Command, QueryError, parse_query
 
 if TYPE_CHECKING:

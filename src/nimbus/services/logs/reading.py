@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from nimbus.aws.errors import AwsError
-from nimbus.services.logs.engine import LogEvent, LogsEngine
+from nimbus.services.logs.engine import LogsEngine
+from nimbus.services.logs.event_queries import LogEvent
 from nimbus.services.logs.filter_pattern import (
     FilterPatternError,
     compile_pattern,
