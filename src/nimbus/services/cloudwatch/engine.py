@@ -109,12 +109,17 @@ class MetricsEngine:
     def _put_one(self, rec: MetricRecord) -> None:
         dims = canonical(rec.dimensions)
         last = max(s.ts for s in rec.samples)
+        # Upsert without RETURNING, which SQLite builds older than 3.35 lack.
+        key = (rec.namespace, rec.name, dims)
+        self.db.execute(
+            "INSERT OR IGNORE INTO metrics (namespace, name, dimensions, last_ts)"
+            " VALUES (?, ?, ?, ?)",
+            (*key, last),
+        )
         row = self.db.execute(
-            "INSERT INTO metrics (namespace, name, dimensions, last_ts) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (namespace, name, dimensions)"
-            " DO UPDATE SET last_ts = MAX(last_ts, excluded.last_ts) RETURNING id",
-            (rec.namespace, rec.name, dims, last),
+            "SELECT id FROM metrics WHERE namespace = ? AND name = ? AND dimensions = ?", key
         ).fetchone()
+        self.db.execute("UPDATE metrics SET last_ts = MAX(last_ts, ?) WHERE id = ?", (last, row[0]))
         self.db.executemany(
             "INSERT INTO samples (metric_id, ts, unit, value, count, total, minimum, maximum)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
