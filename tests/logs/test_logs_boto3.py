@@ -261,3 +261,32 @@ def test_insights_query_over_the_api(aws: Aws, group: str) -> None:
     assert out["statistics"]["recordsScanned"] == 10
     with pytest.raises(logs.exceptions.MalformedQueryException):
         logs.start_query(logGroupName=group, startTime=0, endTime=1, queryString="nonsense x")
+
+
+def test_metric_filter_counts_errors_over_the_api(aws: Aws, group: str) -> None:
+    logs, cloudwatch = aws("logs"), aws("cloudwatch")
+    namespace = unique("Filtered")
+    logs.put_metric_filter(
+        logGroupName=group,
+        filterName="errors",
+        filterPattern="?ERROR ?Exception",
+        metricTransformations=[
+            {"metricName": "Errors", "metricNamespace": namespace, "metricValue": "1"}
+        ],
+    )
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    ts = int(start.timestamp() * 1000) + 500
+    lines = ["ERROR one", "ok", "ValueError Exception raised", "fine", "ERROR two"]
+    put(logs, group, "s", [(ts + i, m) for i, m in enumerate(lines)])
+    points = cloudwatch.get_metric_statistics(
+        Namespace=namespace,
+        MetricName="Errors",
+        StartTime=start,
+        EndTime=start + timedelta(minutes=2),
+        Period=60,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    assert [p["Sum"] for p in points] == [3.0]
+    (described,) = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    assert described["filterPattern"] == "?ERROR ?Exception"
