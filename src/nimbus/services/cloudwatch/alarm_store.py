@@ -150,9 +150,11 @@ class AlarmStore:
                     now,
                     "StateUpdate",
                     f"Alarm updated from {old.state} to {state}",
-                    {"oldState": {"stateValue": old.state}, "newState": {"stateValue": state,
-                     "stateReason": reason}},
-                )  # fmt: skip
+                    {
+                        "oldState": {"stateValue": old.state},
+                        "newState": {"stateValue": state, "stateReason": reason},
+                    },
+                )
 
     def set_config_field(self, name: str, key: str, value: Any) -> None:
         with self.lock:
