@@ -148,11 +148,14 @@ def _website_target(request: HttpRequest) -> tuple[str, str] | None:
 
 
 async def _request(scope: Scope, receive: Receive) -> HttpRequest:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope["headers"]:
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    # ASGI servers hand over lower-case names; repeated headers are joined as HTTP allows.
+    raw_headers = scope["headers"]
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
+    if len(headers) != len(raw_headers):
+        headers = {}
+        for raw_name, raw_value in raw_headers:
+            name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
     length_text = headers.get("content-length")
     length = int(length_text) if length_text and length_text.isdigit() else None
     chunked = "aws-chunked" in headers.get("content-encoding", "") or headers.get(
