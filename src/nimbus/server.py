@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import logging
@@ -54,6 +55,10 @@ class NimbusApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # botocore's service models are large and live forever: move them out of the
+                # collector's sight so full collections don't stall requests for milliseconds.
+                gc.collect()
+                gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
                 if self.on_ready is not None:
                     self.on_ready()
