@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any
+from urllib.parse import quote, unquote
 
 from nimbus.aws.dispatch import Dispatcher
 from nimbus.aws.errors import AwsError
@@ -98,13 +99,19 @@ class NimbusApp:
         return _json(404, {"message": f"No Nimbus endpoint at {request.path}."})
 
     # -- S3 for browsers ----------------------------------------------------------------------
-    def _website(self, bucket: str, key: str) -> HttpResponse:
+    def _website(self, bucket: str, key: str, base: str) -> HttpResponse:
         s3 = self.registry.get("s3")
         try:
             status, headers, body = s3.website_response(bucket, key)
         except AwsError as err:
             text = f"<html><body><h1>{err.status} {err.code}</h1><p>{err.message}</p></body></html>"
             return HttpResponse(err.status, [("content-type", "text/html")], text.encode())
+        location = headers.get("Location")
+        if location is not None:
+            # "/docs/" is relative to the website root, which is /_website/{bucket} here.
+            if location.startswith("/"):
+                location = base + location
+            headers["Location"] = quote(location, safe="/:?#[]@!$&'()*+,;=~")
         return HttpResponse(status, list(headers.items()), body)
 
     def _bucket_of(self, request: HttpRequest) -> str:
@@ -141,14 +148,15 @@ def _signed_for_other_service(request: HttpRequest) -> bool:
     return (bool(auth) and "/s3/aws4_request" not in auth) or "x-amz-target" in request.headers
 
 
-def _website_target(request: HttpRequest) -> tuple[str, str] | None:
-    """``/_website/{bucket}/{path}`` or a ``{bucket}.s3-website.localhost`` host name."""
+def _website_target(request: HttpRequest) -> tuple[str, str, str] | None:
+    """``/_website/{bucket}/{path}`` or a ``{bucket}.s3-website.localhost`` host name:
+    the bucket, the percent-decoded path and the URL path of the website's root."""
     if request.path.startswith(_WEBSITE_PREFIX):
         bucket, _, rest = request.path[len(_WEBSITE_PREFIX) :].partition("/")
-        return bucket, rest
+        return bucket, unquote(rest), _WEBSITE_PREFIX + bucket
     host = request.host.split(":", 1)[0]
     if ".s3-website" in host and host.endswith(".localhost"):
-        return host.split(".s3-website", 1)[0], request.path.lstrip("/")
+        return host.split(".s3-website", 1)[0], unquote(request.path.lstrip("/")), ""
     return None
 
 

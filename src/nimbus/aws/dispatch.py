@@ -89,7 +89,13 @@ class Dispatcher:
             model = self.models[service]
             protocol = self._protocol(model, request)
             op, found = await protocol.operation(model, request)
-            params = await protocol.parse(op, request, found)
+            try:
+                params = await protocol.parse(op, request, found)
+            except RecursionError:
+                # json/cbor decoders and the shape walk recurse once per nesting level.
+                raise AwsError(
+                    "SerializationException", "The request body is nested too deeply.", 400
+                ) from None
             principal = self._principal(signature)
             ctx = RequestContext(
                 service=service,

@@ -25,6 +25,7 @@ class _Route:
     required_query: tuple[str, ...]
     required_headers: tuple[str, ...]
     literal_chars: int
+    current: bool  # not deprecated: S3's PutBucketLifecycle shares its URI with the newer op
 
 
 def _compile(op: OperationModel) -> _Route:
@@ -67,6 +68,7 @@ def _compile(op: OperationModel) -> _Route:
         required_query=tuple(required_query),
         required_headers=tuple(required_headers),
         literal_chars=literal_chars,
+        current=not op.deprecated,
     )
 
 
@@ -78,7 +80,7 @@ class RestRouter:
         self.routes = [_compile(service.operation_model(n)) for n in service.operation_names]
 
     def match(self, request: HttpRequest) -> tuple[OperationModel, dict[str, str]]:
-        best: tuple[tuple[int, int], _Route, dict[str, str]] | None = None
+        best: tuple[tuple[int, int, bool], _Route, dict[str, str]] | None = None
         query = request.query
         for route in self.routes:
             if route.method != request.method:
@@ -98,6 +100,7 @@ class RestRouter:
             score = (
                 len(route.literal_query) + len(route.required_query) + len(route.required_headers),
                 route.literal_chars,
+                route.current,
             )
             if best is None or score > best[0]:
                 best = (score, route, found.groupdict())
