@@ -6,6 +6,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 
 def _bucket(s3: Any) -> str:
     name = f"review-{uuid.uuid4().hex[:12]}"
@@ -83,3 +86,48 @@ def test_website_directory_redirect_stays_under_the_website_prefix(
         assert reply.status == 200
         assert reply.url == f"{nimbus.endpoint}/_website/{bucket}/docs%20%E2%9C%93/"
         assert reply.read() == b"docs"
+
+
+def test_dynamodb_refuses_items_nested_deeper_than_32_levels(aws) -> None:
+    ddb = aws("dynamodb")
+    ddb.create_table(
+        TableName="deep-items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    value: dict = {"S": "leaf"}
+    for _ in range(40):
+        value = {"M": {"a": value}}
+    with pytest.raises(ClientError) as caught:
+        ddb.put_item(TableName="deep-items", Item={"pk": {"S": "x"}, "deep": value})
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "Nesting Levels" in caught.value.response["Error"]["Message"]
+    shallow: dict = {"S": "leaf"}
+    for _ in range(30):
+        shallow = {"L": [shallow]}
+    ddb.put_item(TableName="deep-items", Item={"pk": {"S": "y"}, "deep": shallow})
+    assert ddb.get_item(TableName="deep-items", Key={"pk": {"S": "y"}})["Item"]["deep"]
+
+
+def test_xml_with_a_doctype_is_malformed(raw, aws) -> None:
+    aws("s3").create_bucket(Bucket="doctype-bucket")
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaa">]>'
+        b"<CORSConfiguration><CORSRule><AllowedOrigin>&a;</AllowedOrigin>"
+        b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"
+    )
+    reply = raw(
+        "PUT",
+        "/doctype-bucket",
+        query="cors",
+        service="s3",
+        body=body,
+        headers={
+            "Content-MD5": __import__("base64")
+            .b64encode(__import__("hashlib").md5(body).digest())
+            .decode()
+        },
+    )
+    assert reply.status == 400
+    assert b"<Code>MalformedXML</Code>" in reply.body

@@ -87,6 +87,9 @@ def encode_members(shape: Shape, value: dict[str, Any], out: list[str], default_
 
 
 def parse_document(body: bytes) -> ET.Element:
+    # No AWS XML API takes a DTD; refusing it also rules out entity-expansion tricks.
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise AwsError("MalformedXML", "The XML you provided must not contain a DOCTYPE.", 400)
     try:
         return ET.fromstring(body)
     except ET.ParseError as exc:

@@ -29,8 +29,13 @@ def _number_size(text: str) -> int:
     return (len(digits) + 1) // 2 + 1 + (1 if text.startswith("-") else 0)
 
 
-def check_value(av: Any) -> tuple[AV, int]:
+MAX_DEPTH = 32  # DynamoDB's limit on nested lists and maps
+
+
+def check_value(av: Any, depth: int = 0) -> tuple[AV, int]:
     """A normalised copy of ``av`` and its size in bytes by AWS's rules."""
+    if depth > MAX_DEPTH:
+        raise validation("Nesting Levels have exceeded supported limits")
     if not isinstance(av, dict) or not av:
         raise validation(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
@@ -83,7 +88,7 @@ def check_value(av: Any) -> tuple[AV, int]:
         out_l = []
         size = 3
         for el in raw:
-            v, s = check_value(el)
+            v, s = check_value(el, depth + 1)
             out_l.append(v)
             size += s + 1
         return {"L": out_l}, size
@@ -93,7 +98,7 @@ def check_value(av: Any) -> tuple[AV, int]:
         out_m = {}
         size = 3
         for name, el in raw.items():
-            v, s = check_value(el)
+            v, s = check_value(el, depth + 1)
             out_m[name] = v
             size += len(name.encode()) + s + 1
         return {"M": out_m}, size
