@@ -27,18 +27,16 @@ def create_table(client: Any) -> None:
     )
 
 
-def timed(n: int, call: Callable[[int], Any]) -> list[float]:
-    for i in range(min(200, n)):  # warm connection pools, caches and code paths
-        call(i)
+def timed(first: int, n: int, call: Callable[[int], Any]) -> list[float]:
     samples = []
-    for i in range(n):
-        start = time.perf_counter()
+    for i in range(first, first + n):
+        began = time.perf_counter()
         call(i)
-        samples.append((time.perf_counter() - start) * 1000)
+        samples.append((time.perf_counter() - began) * 1000)
     return samples
 
 
-def run(server: Server, n: int, needs_table: bool) -> dict[str, list[float]]:
+def operations(server: Server, needs_table: bool) -> dict[str, Callable[[int], Any]]:
     client = server.client("dynamodb")
     if needs_table:
         create_table(client)
@@ -52,23 +50,34 @@ def run(server: Server, n: int, needs_table: bool) -> dict[str, list[float]]:
     def get(i: int) -> None:
         client.get_item(TableName=TABLE, Key={"pk": {"S": f"user-{i}"}})
 
-    return {"PutItem": timed(n, put), "GetItem": timed(n, get)}
+    return {"PutItem": put, "GetItem": get}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     nimbus, data = start_nimbus()
     null = start_null()
     moto = start_moto()
     try:
-        results = {
-            "null": run(null, args.n, False),
-            "nimbus": run(nimbus, args.n, True),
-        }
+        targets = {"null": operations(null, False), "nimbus": operations(nimbus, True)}
         if moto is not None:
-            results["moto"] = run(moto, args.n, True)
+            targets["moto"] = operations(moto, True)
+        for ops in targets.values():  # warm connection pools, caches and code paths
+            for call in ops.values():
+                for i in range(200):
+                    call(i)
+        # Interleave the targets in rounds so that drift in machine load hits all of them alike.
+        results: dict[str, dict[str, list[float]]] = {
+            name: {"PutItem": [], "GetItem": []} for name in targets
+        }
+        per_round = max(1, args.n // args.rounds)
+        for r in range(args.rounds):
+            for name, ops in targets.items():
+                for op, call in ops.items():
+                    results[name][op] += timed(r * per_round, per_round, call)
     finally:
         for server in (nimbus, null, moto):
             if server is not None:
