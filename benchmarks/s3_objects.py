@@ -49,8 +49,8 @@ def disk_baseline(path: Path, folder: Path, repeat: int) -> tuple[float, float]:
     return statistics.median(writes), statistics.median(reads)
 
 
-def server_run(server: Server, path: Path, repeat: int) -> tuple[float, float, float]:
-    """Median MB/s for put and get, and the server's peak RSS growth in MB during the run."""
+def server_run(server: Server, path: Path, repeat: int) -> tuple[float, float, float, float]:
+    """Median MB/s for put and get, the server's peak RSS growth and its peak RSS, in MB."""
     s3 = server.client("s3")
     bucket = "bench-" + server.name
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
@@ -70,8 +70,8 @@ def server_run(server: Server, path: Path, repeat: int) -> tuple[float, float, f
         gets.append(size / MB / (time.perf_counter() - start))
         assert received == size
         s3.delete_object(Bucket=bucket, Key=f"obj-{i}")
-    peak = server.peak_rss_mb() - rss_before
-    return statistics.median(puts), statistics.median(gets), max(peak, 0.0)
+    peak = server.peak_rss_mb()
+    return statistics.median(puts), statistics.median(gets), max(peak - rss_before, 0.0), peak
 
 
 def main() -> None:
@@ -88,7 +88,7 @@ def main() -> None:
             path = make_file(work, size_mb)
             repeat = args.repeat if size_mb < 50 else max(2, args.repeat // 2)
             disk_put, disk_get = disk_baseline(path, work, repeat)
-            rows.append((size_mb, "disk", disk_put, disk_get, float("nan")))
+            rows.append((size_mb, "disk", disk_put, disk_get, float("nan"), float("nan")))
             rows.append((size_mb, "nimbus", *server_run(nimbus, path, repeat)))
             if moto is not None:
                 rows.append((size_mb, "moto", *server_run(moto, path, repeat)))
@@ -99,10 +99,11 @@ def main() -> None:
             moto.stop()
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(data, ignore_errors=True)
-    print("S3 PutObject/GetObject through boto3 (median MB/s; server peak RSS growth in MB)")
-    print(f"{'size':>6} {'target':7} {'put MB/s':>9} {'get MB/s':>9} {'peak MB':>8}")
-    for size_mb, name, put, get, peak in rows:
-        print(f"{size_mb:>4}MB {name:7} {put:9.1f} {get:9.1f} {peak:8.1f}")
+    print("S3 PutObject/GetObject through boto3 (median MB/s; server RSS in MB)")
+    columns = ("put MB/s", "get MB/s", "RSS growth", "peak RSS")
+    print(f"{'size':>6} {'target':7} " + " ".join(f"{c:>10}" for c in columns))
+    for size_mb, name, put, get, growth, peak in rows:
+        print(f"{size_mb:>4}MB {name:7} {put:10.1f} {get:10.1f} {growth:10.1f} {peak:10.1f}")
     by = {(r[0], r[1]): r for r in rows}
     for size_mb in sorted({r[0] for r in rows}):
         nim = by[(size_mb, "nimbus")]
