@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import NimbusServer, RawResponse, raw_request
+from support import Call, NimbusServer, RawResponse, raw_request
+
+from nimbus.aws.context import Principal, RequestContext
+from nimbus.services.registry import ServiceRegistry
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +44,35 @@ def raw(nimbus: NimbusServer) -> Callable[..., RawResponse]:
         return raw_request(nimbus.endpoint, method, path, **kwargs)
 
     return send
+
+
+# Providers over a real temporary data directory, called as the wire front calls them.
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[ServiceRegistry]:
+    reg = ServiceRegistry(tmp_path / "data", "us-east-1", "000000000000", "http://127.0.0.1:1")
+    yield reg
+    reg.close()
+
+
+@pytest.fixture
+def ctx() -> RequestContext:
+    principal = Principal(arn="arn:aws:iam::000000000000:root", account_id="000000000000")
+    return RequestContext(
+        service="logs",
+        operation="Test",
+        region="us-east-1",
+        account_id="000000000000",
+        request_id="r-1",
+        principal=principal,
+        base_url="http://127.0.0.1:1",
+    )
+
+
+@pytest.fixture
+def logs(registry: ServiceRegistry, ctx: RequestContext) -> Call:
+    return Call(registry.get("logs"), ctx)
+
+
+@pytest.fixture
+def metrics(registry: ServiceRegistry, ctx: RequestContext) -> Call:
+    return Call(registry.get("cloudwatch"), ctx)

@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
+
+from nimbus.aws.context import RequestContext
+from nimbus.aws.errors import AwsError
 
 
 def free_port() -> int:
@@ -129,3 +133,19 @@ def raw_request(
         return RawResponse(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data)
     finally:
         conn.close()
+
+
+class Call:
+    """``call("put_log_events", logGroupName=...)`` on one provider, as the wire front calls it."""
+
+    def __init__(self, provider: Any, ctx: RequestContext) -> None:
+        self.provider = provider
+        self.ctx = ctx
+
+    def __call__(self, operation: str, **req: Any) -> dict[str, Any]:
+        return getattr(self.provider, operation)(req, self.ctx)
+
+    def error(self, operation: str, **req: Any) -> AwsError:
+        with pytest.raises(AwsError) as info:
+            self(operation, **req)
+        return info.value

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from .conftest import Call
+from support import Call
 
 
 def last_complete_minute() -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import Call
+from support import Call
 
 BODY = json.dumps(
     {

@@ -12,11 +12,10 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from support import Call
 
 from nimbus.services.cloudwatch.statistics import percentile
 from nimbus.services.registry import ServiceRegistry
-
-from .conftest import Call
 
 PERIOD = 60
 

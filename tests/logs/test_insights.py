@@ -7,11 +7,10 @@ import time
 from typing import Any
 
 import pytest
+from support import Call
 
 from nimbus.services.logs.insights_query import QueryError, parse_query
 from nimbus.services.registry import ServiceRegistry
-
-from .conftest import Call
 
 NOW_S = int(time.time())
 BASE_MS = (NOW_S - 600) * 1000

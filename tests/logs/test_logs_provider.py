@@ -7,10 +7,9 @@ import time
 from typing import Any
 
 import pytest
+from support import Call
 
 from nimbus.services.registry import ServiceRegistry
-
-from .conftest import Call
 
 
 def now_ms() -> int:

@@ -7,9 +7,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nimbus.services.registry import ServiceRegistry
+from support import Call
 
-from .conftest import Call
+from nimbus.services.registry import ServiceRegistry
 
 
 def minute_start() -> tuple[int, datetime]:

@@ -8,9 +8,9 @@ import json
 import time
 from typing import Any
 
-from nimbus.services.registry import ServiceRegistry
+from support import Call
 
-from .conftest import Call
+from nimbus.services.registry import ServiceRegistry
 
 FN = "arn:aws:lambda:us-east-1:000000000000:function:alerts"
 
