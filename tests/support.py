@@ -149,3 +149,32 @@ class Call:
         with pytest.raises(AwsError) as info:
             self(operation, **req)
         return info.value
+
+
+AWS_CLI = Path(sys.executable).parent / "aws"
+
+
+def aws_cli(endpoint: str, *args: str) -> dict:
+    """Run the AWS CLI against ``endpoint``; JSON output parsed (high-level ``s3`` prints text)."""
+    import json
+
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "cli",
+        "AWS_SECRET_ACCESS_KEY": "cli",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
+    done = subprocess.run(
+        [str(AWS_CLI), *args, "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    if args[0] == "s3":
+        return {"text": done.stdout}
+    return json.loads(done.stdout) if done.stdout.strip() else {}

@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support import AWS_CLI, aws_cli
 
-AWS = Path(sys.executable).parent / "aws"
-
-pytestmark = pytest.mark.skipif(not AWS.exists(), reason="the AWS CLI is a dev dependency")
+pytestmark = pytest.mark.skipif(not AWS_CLI.exists(), reason="the AWS CLI is a dev dependency")
 
 
 def cli(nimbus: Any, *args: str) -> Any:
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": nimbus.endpoint,
-        "AWS_ACCESS_KEY_ID": "cli",
-        "AWS_SECRET_ACCESS_KEY": "cli",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    done = subprocess.run(
-        [str(AWS), *args, "--output", "json"], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {}
+    return aws_cli(nimbus.endpoint, *args)
 
 
 def test_cli_logs_and_metrics(nimbus: Any) -> None:

@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-AWS = Path(sys.executable).parent / "aws"
+from support import AWS_CLI, aws_cli
 
 
 def nimbus_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "nimbus", *args], capture_output=True, text=True, timeout=60
     )
-
-
-def aws_cli(endpoint: str, *args: str) -> dict:
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "cli",
-        "AWS_SECRET_ACCESS_KEY": "cli",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    done = subprocess.run(
-        [str(AWS), *args, "--output", "json"], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    if args[0] == "s3":  # the high-level s3 commands print text, not JSON
-        return {"text": done.stdout}
-    return json.loads(done.stdout) if done.stdout.strip() else {}
 
 
 def test_status_shows_what_runs_and_where(fresh_nimbus) -> None:
@@ -57,7 +35,7 @@ def test_sigterm_shuts_down_cleanly(fresh_nimbus) -> None:
     assert not (fresh_nimbus.data_dir / "server.json").exists()
 
 
-@pytest.mark.skipif(not AWS.exists(), reason="the AWS CLI is a dev dependency")
+@pytest.mark.skipif(not AWS_CLI.exists(), reason="the AWS CLI is a dev dependency")
 def test_aws_cli_works_against_nimbus(nimbus, tmp_path: Path) -> None:
     endpoint = nimbus.endpoint
     source = tmp_path / "hello.txt"
