@@ -72,6 +72,9 @@ class NimbusApp:
         path = request.path
         if path.startswith("/_nimbus/"):
             return self._nimbus(request)
+        if path.startswith("/_api/") or ".execute-api." in request.host:
+            # HTTP API data plane (execute-api): /_api/{apiId}/... or {apiId}.execute-api.localhost
+            return await self.registry.get("apigatewayv2").handle_execute_api(request)
         website = _website_target(request)
         if website is not None:
             return self._website(*website)
@@ -195,7 +198,7 @@ async def _request(scope: Scope, receive: Receive) -> HttpRequest:
 def _virtual_host(request: HttpRequest) -> None:
     """``bucket.localhost`` / ``bucket.s3.localhost`` hosts become path-style S3 requests."""
     host = request.host.split(":", 1)[0]
-    if not host.endswith(".localhost") or ".s3-website" in host:
+    if not host.endswith(".localhost") or ".s3-website" in host or ".execute-api." in host:
         return
     label = host[: -len(".localhost")].removesuffix(".s3")
     auth = request.headers.get("authorization", "")

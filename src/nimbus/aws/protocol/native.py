@@ -91,6 +91,8 @@ def _build(shape: Shape, b64: bool) -> Decoder:
 def _structure(shape: Shape, b64: bool) -> Decoder:
     member_shapes = shape.members  # type: ignore[attr-defined]
     decoders: dict[str, Decoder] = {}
+    # Members with a JSON name of their own (API Gateway v2's ``name`` for ``Name``).
+    wire_names = _wire_names(shape)
 
     def decode_structure(value: Any) -> Any:
         if type(value) is not dict:
@@ -99,6 +101,8 @@ def _structure(shape: Shape, b64: bool) -> Decoder:
         for name, item in value.items():
             if item is None:
                 continue
+            if wire_names:
+                name = wire_names.get(name, name)
             member = decoders.get(name)
             if member is None:
                 member_shape = member_shapes.get(name)
@@ -113,6 +117,63 @@ def _structure(shape: Shape, b64: bool) -> Decoder:
         return out
 
     return decode_structure
+
+
+def _wire_names(shape: Shape) -> dict[str, str]:
+    """Body members whose JSON key differs from the member name: wire name -> member name."""
+    return {
+        member.serialization["name"]: name
+        for name, member in shape.members.items()  # type: ignore[attr-defined]
+        if member.serialization.get("name", name) != name
+        and member.serialization.get("location") is None
+    }
+
+
+_ENCODERS: dict[tuple[int, str], Callable[[Any], Any] | None] = {}
+
+
+def wire_encoder(shape: Shape) -> Callable[[Any], Any] | None:
+    """A function renaming output members to their JSON names, or None when no member of the
+    shape's tree is renamed (every service but API Gateway v2), so those skip the walk."""
+    key = (id(shape._shape_resolver), shape.name)
+    if key not in _ENCODERS:
+        _ENCODERS[key] = None  # recursive shapes: a cycle sees "nothing to rename" while built
+        _ENCODERS[key] = _build_encoder(shape)
+    return _ENCODERS[key]
+
+
+def _build_encoder(shape: Shape) -> Callable[[Any], Any] | None:
+    kind = shape.type_name
+    if kind == "list":
+        inner = wire_encoder(shape.member)  # type: ignore[attr-defined]
+        if inner is None:
+            return None
+        return lambda value: [inner(v) for v in value] if type(value) is list else value
+    if kind == "map":
+        inner = wire_encoder(shape.value)  # type: ignore[attr-defined]
+        if inner is None:
+            return None
+        return lambda value: (
+            {k: inner(v) for k, v in value.items()} if type(value) is dict else value
+        )
+    if kind != "structure":
+        return None
+    plan: dict[str, tuple[str, Callable[[Any], Any] | None]] = {}
+    for name, member in shape.members.items():  # type: ignore[attr-defined]
+        plan[name] = (member.serialization.get("name", name), wire_encoder(member))
+    if all(wire == name and inner is None for name, (wire, inner) in plan.items()):
+        return None
+
+    def encode_structure(value: Any) -> Any:
+        if type(value) is not dict:
+            return value
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            wire, inner = plan.get(name, (name, None))
+            out[wire] = inner(item) if inner is not None and item is not None else item
+        return out
+
+    return encode_structure
 
 
 def _list(member: Callable[[], Decoder]) -> Decoder:

@@ -26,6 +26,8 @@ class _Route:
     required_headers: tuple[str, ...]
     literal_chars: int
     current: bool  # not deprecated: S3's PutBucketLifecycle shares its URI with the newer op
+    # URI label per regex group: labels like "resource-arn" aren't valid group names.
+    labels: tuple[str, ...]
 
 
 def _compile(op: OperationModel) -> _Route:
@@ -37,12 +39,13 @@ def _compile(op: OperationModel) -> _Route:
         literal_query[key] = value if sep else None
     regex = ""
     literal_chars = 0
+    labels: list[str] = []
     for token in re.split(r"(\{[^}]+\})", path):
         if token.startswith("{"):
             name = token[1:-1]
             greedy = name.endswith("+")
-            name = name.rstrip("+")
-            regex += f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)"
+            labels.append(name.rstrip("+"))
+            regex += "(.+)" if greedy else "([^/]+)"
         else:
             regex += re.escape(token)
             literal_chars += len(token)
@@ -69,6 +72,7 @@ def _compile(op: OperationModel) -> _Route:
         required_headers=tuple(required_headers),
         literal_chars=literal_chars,
         current=not op.deprecated,
+        labels=tuple(labels),
     )
 
 
@@ -103,7 +107,7 @@ class RestRouter:
                 route.current,
             )
             if best is None or score > best[0]:
-                best = (score, route, found.groupdict())
+                best = (score, route, dict(zip(route.labels, found.groups(), strict=True)))
         if best is None:
             raise AwsError(
                 "UnknownOperationException",

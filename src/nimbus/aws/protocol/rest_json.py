@@ -24,6 +24,20 @@ def _load(body: bytes) -> Any:
         ) from None
 
 
+_VALIDATION_CODES: dict[str, str] = {}
+
+
+def _validation_code(service: ServiceModel) -> str:
+    """API Gateway answers constraint violations with its BadRequestException (cached: the
+    shape-name list is long and this runs on every request)."""
+    code = _VALIDATION_CODES.get(service.service_name)
+    if code is None:
+        found = "BadRequestException" in service.shape_names
+        code = "BadRequestException" if found else "ValidationException"
+        _VALIDATION_CODES[service.service_name] = code
+    return code
+
+
 class RestJsonProtocol:
     name = "rest-json"
 
@@ -57,7 +71,7 @@ class RestJsonProtocol:
             body = await request.read()
             if body.strip():
                 params.update(native.decode(shape, _load(body)))
-        validate(shape, params, "ValidationException")
+        validate(shape, params, _validation_code(op.service_model))
         return params
 
     def serialize(
@@ -78,12 +92,14 @@ class RestJsonProtocol:
                 elif member.type_name in ("blob", "string"):
                     body = value.encode() if isinstance(value, str) else value
                 else:
-                    body = json_bytes(value)
+                    encode = native.wire_encoder(member)
+                    body = json_bytes(value if encode is None else encode(value))
                     headers.append(("content-type", "application/json"))
             else:
                 members = rest.body_members(shape)
                 doc = {k: v for k, v in output.items() if k in members and v is not None}
-                body = json_bytes(doc)
+                encode = native.wire_encoder(shape)
+                body = json_bytes(doc if encode is None else encode(doc))
                 headers.append(("content-type", "application/json"))
         return HttpResponse(ctx.status or status or 200, headers, body)
 
