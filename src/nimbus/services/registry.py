@@ -17,6 +17,7 @@ PROVIDERS: dict[str, str] = {
     "logs": "nimbus.services.logs.provider:LogsProvider",
     "cloudwatch": "nimbus.services.cloudwatch.provider:CloudWatchProvider",
     "apigatewayv2": "nimbus.services.apigatewayv2.provider:ApiGatewayV2Provider",
+    "lambda": "nimbus.services.lambda_.provider:LambdaProvider",
 }
 
 

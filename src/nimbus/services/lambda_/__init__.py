@@ -1,0 +1,1 @@
+"""AWS Lambda: functions run in worker subprocesses (execution environments)."""
