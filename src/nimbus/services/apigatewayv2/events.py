@@ -55,9 +55,17 @@ def _body(inv: Invocation) -> tuple[str | None, bool]:
     return base64.b64encode(inv.body).decode("ascii"), True
 
 
+_CLF_CACHE: list[Any] = [-1, ""]
+
+
 def _clf_time(epoch_ms: int) -> str:
-    """Common-log-format time, as ``requestContext.time``: ``12/Mar/2020:19:03:58 +0000``."""
-    return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch_ms / 1000))
+    """Common-log-format time, as ``requestContext.time``: ``12/Mar/2020:19:03:58 +0000``.
+    Cached per second: formatting is a visible share of building an event."""
+    second = epoch_ms // 1000
+    if _CLF_CACHE[0] != second:
+        _CLF_CACHE[0] = second
+        _CLF_CACHE[1] = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(second))
+    return _CLF_CACHE[1]
 
 
 def _domain_prefix(inv: Invocation) -> str:
