@@ -16,6 +16,7 @@ PROVIDERS: dict[str, str] = {
     "sts": "nimbus.services.iam.sts_provider:StsProvider",
     "logs": "nimbus.services.logs.provider:LogsProvider",
     "cloudwatch": "nimbus.services.cloudwatch.provider:CloudWatchProvider",
+    "cloudformation": "nimbus.services.cloudformation.provider:CloudFormationProvider",
     "apigatewayv2": "nimbus.services.apigatewayv2.provider:ApiGatewayV2Provider",
     "lambda": "nimbus.services.lambda_.provider:LambdaProvider",
 }

@@ -1,0 +1,1 @@
+"""CloudFormation: stacks deployed by calling the other providers' own operations."""
