@@ -72,6 +72,7 @@ class DataPlane:
         self.account_id = account_id
         self.lambdas = lambdas  # a getter: the Lambda provider is built lazily by the registry
         self._cache: dict[str, CompiledApi | None] = {}
+        self._running: set[asyncio.Future[Any]] = set()  # invocations that outlived a timeout
         store.listeners.append(self.invalidate)
         self._id_prefix = base64.b32encode(os.urandom(5)).decode()[:6]
         self._counter = 0
@@ -196,14 +197,18 @@ class DataPlane:
         event = events.event_v1(inv) if v1 else events.event_v2(inv)
         name, qualifier = lambda_target(integration.get("IntegrationUri") or "")
         timeout = (integration.get("TimeoutInMillis") or 30000) / 1000
-        try:
-            # asyncio.timeout rather than wait_for: no extra task per request.
-            async with asyncio.timeout(timeout):
-                result = await lambdas.invoke_function(
-                    name, json.dumps(event).encode(), qualifier=qualifier
-                )
-        except TimeoutError:
+        # As on AWS, an integration timeout does not stop the function: the invocation runs
+        # on as its own task (cancelling it would strand a busy Lambda worker).
+        task = asyncio.ensure_future(
+            lambdas.invoke_function(name, json.dumps(event).encode(), qualifier=qualifier)
+        )
+        done, _ = await asyncio.wait((task,), timeout=timeout)
+        if not done:
+            self._running.add(task)
+            task.add_done_callback(_forget(self._running))
             return message(503, "Service Unavailable", extra)
+        try:
+            result = task.result()
         except Exception as err:  # a missing function is a 500 on AWS too
             log.warning("HTTP API %s: invoking %s failed: %s", inv.api_id, name, err)
             return message(500, "Internal Server Error", extra)
@@ -218,6 +223,15 @@ class DataPlane:
             return message(500, "Internal Server Error", extra)
         headers.extend(extra)
         return HttpResponse(status, headers, body)
+
+
+def _forget(running: set[asyncio.Future[Any]]) -> Callable[[asyncio.Future[Any]], None]:
+    def done(task: asyncio.Future[Any]) -> None:
+        running.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never awaited
+
+    return done
 
 
 def _forwarded(request: HttpRequest) -> dict[str, str]:
