@@ -1,4 +1,4 @@
-"""The ``nimbus`` command: up, status."""
+"""The ``nimbus`` command: up, status, deploy."""
 
 from __future__ import annotations
 
@@ -38,7 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--data-dir", type=Path, default=defaults.data_dir)
     status.add_argument("--endpoint-url", default=None)
 
+    dep = commands.add_parser("deploy", help="deploy a CloudFormation/SAM template as a stack")
+    dep.add_argument("template", type=Path)
+    dep.add_argument("--stack-name", default=None, help="default: the template folder's name")
+    dep.add_argument("--endpoint-url", default=None)
+    dep.add_argument("--data-dir", type=Path, default=defaults.data_dir)
+    dep.add_argument("--region", default=defaults.region)
+    dep.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    dep.add_argument("--json", action="store_true", help="print only the outputs, as JSON")
+
     args = parser.parse_args(argv)
+    if args.command == "deploy":
+        return run_deploy(args)
     if args.command == "up":
         settings = Settings(
             host=args.host, port=args.port, data_dir=args.data_dir, region=args.region
@@ -109,6 +120,24 @@ def _banner(settings: Settings) -> str:
         "  Stop with Ctrl-C.",
     ]
     return "\n".join(lines)
+
+
+def _endpoint(data_dir: Path, endpoint: str | None) -> str | None:
+    if endpoint is not None:
+        return endpoint
+    state = data_dir / STATE_FILE
+    return json.loads(state.read_text())["endpoint"] if state.exists() else None
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    from nimbus.deploy import deploy
+
+    endpoint = _endpoint(args.data_dir, args.endpoint_url)
+    if endpoint is None:
+        print("Nimbus is not running. Start it with: nimbus up  (or pass --endpoint-url)")
+        return 1
+    name = args.stack_name or args.template.resolve().parent.name
+    return deploy(args.template, name, endpoint, args.region, args.parameter_overrides, args.json)
 
 
 def run_status(data_dir: Path, endpoint: str | None) -> int:
