@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from nimbus.config import Settings
+from nimbus.services.registry import PROVIDERS
 
 STATE_FILE = "server.json"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -112,7 +113,7 @@ def _banner(settings: Settings) -> str:
     url = settings.base_url
     lines = [
         f"Nimbus is running at {url}  (state in {settings.data_dir.resolve()})",
-        "  Services: s3, dynamodb, iam, sts, logs, cloudwatch",
+        f"  Services: {', '.join(sorted(PROVIDERS))}",
         f"  Use it:   export AWS_ENDPOINT_URL={url} AWS_DEFAULT_REGION={settings.region} "
         "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
         f"  Health:   {url}/_nimbus/health",

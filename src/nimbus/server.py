@@ -60,6 +60,8 @@ class NimbusApp:
                 # collector's sight so full collections don't stall requests for milliseconds.
                 gc.collect()
                 gc.freeze()
+                # Lambda resumes queued async invocations and S3 triggers left by a restart.
+                self.registry.get("lambda")
                 await send({"type": "lifespan.startup.complete"})
                 if self.on_ready is not None:
                     self.on_ready()
