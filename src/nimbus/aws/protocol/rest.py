@@ -257,8 +257,16 @@ def body_members(shape: Shape) -> dict[str, Shape]:
     }
 
 
-def find_router(cache: dict[str, RestRouter], service: ServiceModel) -> RestRouter:
-    router = cache.get(service.service_name)
-    if router is None:
-        router = cache[service.service_name] = RestRouter(service)
-    return router
+class RestRouting:
+    """What rest-json and rest-xml share: one compiled router per service."""
+
+    def __init__(self) -> None:
+        self._routers: dict[str, RestRouter] = {}
+
+    async def operation(
+        self, service: ServiceModel, request: HttpRequest
+    ) -> tuple[OperationModel, dict[str, str]]:
+        router = self._routers.get(service.service_name)
+        if router is None:
+            router = self._routers[service.service_name] = RestRouter(service)
+        return router.match(request)

@@ -38,16 +38,8 @@ def _validation_code(service: ServiceModel) -> str:
     return code
 
 
-class RestJsonProtocol:
+class RestJsonProtocol(rest.RestRouting):
     name = "rest-json"
-
-    def __init__(self) -> None:
-        self._routers: dict[str, rest.RestRouter] = {}
-
-    async def operation(
-        self, service: ServiceModel, request: HttpRequest
-    ) -> tuple[OperationModel, Any]:
-        return rest.find_router(self._routers, service).match(request)
 
     async def parse(self, op: OperationModel, request: HttpRequest, found: Any) -> dict[str, Any]:
         params = rest.bind_request(op, request, found)

@@ -38,16 +38,8 @@ _XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
-class RestXmlProtocol:
+class RestXmlProtocol(rest.RestRouting):
     name = "rest-xml"
-
-    def __init__(self) -> None:
-        self._routers: dict[str, rest.RestRouter] = {}
-
-    async def operation(
-        self, service: ServiceModel, request: HttpRequest
-    ) -> tuple[OperationModel, Any]:
-        return rest.find_router(self._routers, service).match(request)
 
     async def parse(self, op: OperationModel, request: HttpRequest, found: Any) -> dict[str, Any]:
         params = rest.bind_request(op, request, found)
