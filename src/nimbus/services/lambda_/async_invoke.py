@@ -188,7 +188,14 @@ class AsyncInvoker:
     def deliver_s3_events(self) -> int:
         """Move S3's pending Lambda events into our durable queue (at least once)."""
         s3 = self.engine.registry.get("s3").engine
-        pending = [p for p in s3.pending_notifications(100) if p["target_type"] == "lambda"]
+        moved = 0
+        while True:  # a burst of uploads is drained in one poll, 100 events per transaction
+            pending = s3.pending_notifications(100, target_type="lambda")
+            moved += self._enqueue_s3(s3, pending)
+            if len(pending) < 100:
+                return moved
+
+    def _enqueue_s3(self, s3: Any, pending: list[dict[str, Any]]) -> int:
         done = []
         for note in pending:
             try:

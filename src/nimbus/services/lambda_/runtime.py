@@ -284,6 +284,10 @@ class Runtime:
             lines.append(f"{_iso_now()} {request_id} {message}")
             error = {"errorType": "Sandbox.Timedout",
                      "errorMessage": f"RequestId: {request_id} Error: {message}"}  # fmt: skip
+        except asyncio.CancelledError:
+            # The caller gave up mid-invoke: the environment's state is unknown, so it goes.
+            worker.kill_now()
+            raise
         except WorkerDied as died:
             await worker.kill()
             duration_ms = (time.perf_counter() - started) * 1000

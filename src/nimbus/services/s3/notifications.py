@@ -138,13 +138,26 @@ class NotificationsMixin(EngineCore):
     def get_notification_configuration(self, bucket: str) -> dict[str, Any]:
         return self.require_bucket(bucket)["config"].get("notification") or {}
 
-    def pending_notifications(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Undelivered events, oldest first: ``{id, bucket, target_arn, target_type, event}``."""
-        rows = self.db.execute(
-            "SELECT id, bucket, target_arn, target_type, event FROM outbox "
-            "WHERE delivered IS NULL ORDER BY id LIMIT ?",
-            (limit,),
-        )
+    def pending_notifications(
+        self, limit: int = 100, target_type: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Undelivered events, oldest first: ``{id, bucket, target_arn, target_type, event}``.
+
+        A consumer asks for its own ``target_type`` so that events nobody delivers (queue and
+        topic targets) cannot fill its batch and starve it.
+        """
+        if target_type is None:
+            rows = self.db.execute(
+                "SELECT id, bucket, target_arn, target_type, event FROM outbox "
+                "WHERE delivered IS NULL ORDER BY id LIMIT ?",
+                (limit,),
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT id, bucket, target_arn, target_type, event FROM outbox "
+                "WHERE delivered IS NULL AND target_type = ? ORDER BY id LIMIT ?",
+                (target_type, limit),
+            )
         return [
             {"id": i, "bucket": b, "target_arn": arn, "target_type": t, "event": json.loads(e)}
             for i, b, arn, t, e in rows
