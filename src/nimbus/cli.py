@@ -101,6 +101,9 @@ def run_up(settings: Settings) -> int:
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=5,
+        # Clients connect directly; trusting X-Forwarded-For from loopback would let any
+        # caller pick its aws:SourceIp for IAM conditions.
+        proxy_headers=False,
     )
     try:
         _Server(config).run()

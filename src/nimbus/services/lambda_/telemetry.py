@@ -51,9 +51,8 @@ class Telemetry:
         metrics += aggregate(invocations) if invocations else []
         try:
             if pending:
-                logs = self.registry.get("logs")
-                for (group, stream), events in pending.items():
-                    logs.append(group, stream, events)
+                items = [(group, stream, events) for (group, stream), events in pending.items()]
+                self.registry.get("logs").append_many(items)
             for start in range(0, len(metrics), 1000):
                 self.registry.get("cloudwatch").put_metrics(
                     "AWS/Lambda", metrics[start : start + 1000]

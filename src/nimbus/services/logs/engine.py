@@ -274,34 +274,48 @@ class LogsEngine(EventQueries):
         self, group: LogGroup, stream: LogStream, events: list[tuple[int, str]]
     ) -> list[int]:
         """Store already validated, chronologically sorted events; returns their row ids."""
-        if not events:
-            return []
+        return self.insert_batches([(group, stream, events)])[0]
+
+    def insert_batches(
+        self, batches: list[tuple[LogGroup, LogStream, list[tuple[int, str]]]]
+    ) -> list[list[int]]:
+        """Several streams' sorted events in one transaction (a commit costs more than rows)."""
         ingestion = now_ms()
-        size = sum(len(m.encode()) + EVENT_OVERHEAD for _, m in events)
-        first = min(ts for ts, _ in events)
-        last = max(ts for ts, _ in events)
+        out: list[list[int]] = []
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                self.db.executemany(
-                    "INSERT INTO events (group_id, stream_id, ts, ingestion, message)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [(group.id, stream.id, ts, ingestion, msg) for ts, msg in events],
-                )
-                # Rowids are max+1 in turn and the write lock is ours: the batch is contiguous.
-                last_id = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
-                self.db.execute(
-                    "UPDATE log_streams SET"
-                    " first_event = MIN(COALESCE(first_event, ?), ?),"
-                    " last_event = MAX(COALESCE(last_event, ?), ?),"
-                    " last_ingestion = ?, stored_bytes = stored_bytes + ? WHERE id = ?",
-                    (first, first, last, last, ingestion, size, stream.id),
-                )
+                for group, stream, events in batches:
+                    out.append(self._insert(group, stream, events, ingestion))
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
             self.sweep_expired()
+        return out
+
+    def _insert(
+        self, group: LogGroup, stream: LogStream, events: list[tuple[int, str]], ingestion: int
+    ) -> list[int]:
+        if not events:
+            return []
+        size = sum(len(m.encode()) + EVENT_OVERHEAD for _, m in events)
+        first = min(ts for ts, _ in events)
+        last = max(ts for ts, _ in events)
+        self.db.executemany(
+            "INSERT INTO events (group_id, stream_id, ts, ingestion, message)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(group.id, stream.id, ts, ingestion, msg) for ts, msg in events],
+        )
+        # Rowids are max+1 in turn and the write lock is ours: the batch is contiguous.
+        last_id = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        self.db.execute(
+            "UPDATE log_streams SET"
+            " first_event = MIN(COALESCE(first_event, ?), ?),"
+            " last_event = MAX(COALESCE(last_event, ?), ?),"
+            " last_ingestion = ?, stored_bytes = stored_bytes + ? WHERE id = ?",
+            (first, first, last, last, ingestion, size, stream.id),
+        )
         return list(range(last_id - len(events) + 1, last_id + 1))
 
     def ensure_stream(self, group: str, stream: str) -> tuple[LogGroup, LogStream]:

@@ -332,11 +332,18 @@ class LogsProvider(
         Events need not be sorted and have no batch limits; a message longer than AWS's
         event limit is truncated (as Lambda does with long output lines).
         """
-        g, s = self.engine.ensure_stream(group, stream)
-        batch = sorted(((ts, _truncate(m)) for ts, m in events), key=lambda e: e[0])
-        ids = self.engine.insert_events(g, s, batch)
-        self.deliver_subscriptions(g.name, g.id, s.name, ids, batch)
-        self._publish_metrics(g.id, batch)
+        self.append_many([(group, stream, events)])
+
+    def append_many(self, items: list[tuple[str, str, list[tuple[int, str]]]]) -> None:
+        """``append`` for several streams at once, committed as one transaction."""
+        batches = []
+        for group, stream, events in items:
+            g, s = self.engine.ensure_stream(group, stream)
+            batch = sorted(((ts, _truncate(m)) for ts, m in events), key=lambda e: e[0])
+            batches.append((g, s, batch))
+        for (g, s, batch), ids in zip(batches, self.engine.insert_batches(batches), strict=True):
+            self.deliver_subscriptions(g.name, g.id, s.name, ids, batch)
+            self._publish_metrics(g.id, batch)
 
     def _publish_metrics(self, group_id: int, events: list[tuple[int, str]]) -> None:
         """Embedded Metric Format lines and metric filter matches become CloudWatch metrics."""
