@@ -73,3 +73,23 @@ def test_s3_events_for_lambda_are_not_starved_by_other_targets(registry, ctx):
     assert sorted(json.loads(q.payload)["Records"][0]["n"] for q in queued) == list(range(130))
     assert s3.pending_notifications(500, target_type="lambda") == []
     assert len(s3.pending_notifications(500)) == 150  # nobody consumes queue targets yet
+
+
+def test_a_runtime_other_than_the_interpreter_is_reported_once(registry, ctx, caplog):
+    import sys
+
+    other = "python3.13" if sys.version_info[:2] != (3, 13) else "python3.12"
+    role = registry.get("iam").create_role(
+        {"RoleName": "rt-role", "AssumeRolePolicyDocument": json.dumps(TRUST)}, ctx
+    )["Role"]["Arn"]
+    lam = registry.get("lambda")
+    with caplog.at_level("WARNING", logger="nimbus.lambda"):
+        for name in ("rt-a", "rt-b"):
+            lam.create_function(
+                {"FunctionName": name, "Runtime": other, "Role": role, "Handler": "app.handler",
+                 "Code": {"ZipFile": zip_code(SLOW)}},
+                ctx,
+            )  # fmt: skip
+    told = [r.getMessage() for r in caplog.records if other in r.getMessage()]
+    assert len(told) == 1
+    assert f"python{sys.version_info.major}.{sys.version_info.minor}" in told[0]

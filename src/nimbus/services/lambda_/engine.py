@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,10 @@ from nimbus.services.lambda_ import code
 from nimbus.services.lambda_.code import invalid
 from nimbus.services.lambda_.runtime import RESERVED_ENV, Runtime
 from nimbus.services.lambda_.store import FunctionRecord, LambdaStore
+
+log = logging.getLogger("nimbus.lambda")
+_INTERPRETER = f"python{sys.version_info.major}.{sys.version_info.minor}"
+_told_about: set[str] = set()
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
@@ -93,6 +99,12 @@ class LambdaEngine:
                 f"The runtime parameter of {runtime} is not supported by Nimbus, which runs "
                 "python3.x functions on its own interpreter."
             )
+        if runtime is not None and runtime != _INTERPRETER and runtime not in _told_about:
+            _told_about.add(runtime)  # once per runtime, not per function
+            log.warning(
+                "%s functions run on %s, the interpreter Nimbus runs on (%s)",
+                runtime, _INTERPRETER, sys.executable,
+            )  # fmt: skip
         if "Role" in cfg:
             self._check_role(cfg["Role"])
         variables = (cfg.get("Environment") or {}).get("Variables") or {}
