@@ -21,7 +21,6 @@ from nimbus.services.lambda_.store import FunctionRecord, LambdaStore
 
 log = logging.getLogger("nimbus.lambda")
 _INTERPRETER = f"python{sys.version_info.major}.{sys.version_info.minor}"
-_told_about: set[str] = set()
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
@@ -50,6 +49,7 @@ class LambdaEngine:
         self.region = region
         self.account_id = account_id
         self.registry = registry
+        self.told_about: set[str] = set()  # runtimes already reported as differing
         self.store = LambdaStore(data_dir)
         self.runtime = Runtime(registry, region, base_url)
         self.runtime.reserved_total = self.store.reserved_total()
@@ -99,8 +99,8 @@ class LambdaEngine:
                 f"The runtime parameter of {runtime} is not supported by Nimbus, which runs "
                 "python3.x functions on its own interpreter."
             )
-        if runtime is not None and runtime != _INTERPRETER and runtime not in _told_about:
-            _told_about.add(runtime)  # once per runtime, not per function
+        if runtime is not None and runtime != _INTERPRETER and runtime not in self.told_about:
+            self.told_about.add(runtime)  # once per runtime, not per function
             log.warning(
                 "%s functions run on %s, the interpreter Nimbus runs on (%s)",
                 runtime, _INTERPRETER, sys.executable,
