@@ -37,11 +37,15 @@ def test_cancelled_invoke_frees_its_environment(registry, ctx):
         await lam.invoke_function("slow", b"{}")  # a warm environment exists
         worker = runtime.pools["slow"].idle[0]
         task = asyncio.ensure_future(lam.invoke_function("slow", b'{"sleep": 20}'))
-        await asyncio.sleep(0.3)
+        for _ in range(200):  # until the handler runs in that environment
+            if worker.busy:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        returncode = await asyncio.wait_for(worker.proc.wait(), 5)
+        returncode = await asyncio.wait_for(worker.proc.wait(), 10)
         in_flight = runtime.pools["slow"].in_flight
         again = await lam.invoke_function("slow", b"{}")
         lam.invoker.stop()
