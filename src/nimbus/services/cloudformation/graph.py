@@ -54,6 +54,18 @@ def dependencies(template: dict[str, Any], check: bool = True) -> dict[str, set[
     return deps
 
 
+def check_outputs(template: dict[str, Any]) -> None:
+    """Outputs may only reference resources, parameters and pseudo parameters."""
+    known = set(template["Resources"]) | set(template.get("Parameters") or {}) | PSEUDO
+    for name, output in (template.get("Outputs") or {}).items():
+        unknown = sorted(n for n in references(output) if n not in known)
+        if unknown:
+            raise validation_error(
+                f"Template format error: Unresolved resource dependencies [{', '.join(unknown)}] "
+                f"in the Outputs block of the template (output {name})"
+            )
+
+
 def creation_order(deps: dict[str, set[str]]) -> list[str]:
     """Dependencies first; ties keep template order. A cycle is refused, naming its members."""
     order: list[str] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nimbus.services.cloudformation import sam
-from nimbus.services.cloudformation.graph import creation_order, dependencies
+from nimbus.services.cloudformation.graph import check_outputs, creation_order, dependencies
 from nimbus.services.cloudformation.intrinsics import Scope
 from nimbus.services.cloudformation.template import (
     SAM_TRANSFORM,
@@ -95,6 +95,7 @@ def prepare(
             raise validation_error(f"Transform {name} is not supported by Nimbus.")
         template = sam.expand(template, {**values, **pseudo}, base_dir, pseudo["AWS::Region"])
     template = copy.deepcopy(template)
+    check_outputs(template)
     scope = Scope(
         pseudo=pseudo,
         parameters=_typed(declared, values),

@@ -13,6 +13,7 @@ from nimbus.aws.context import RequestContext
 from nimbus.aws.errors import AwsError
 from nimbus.services.base import Provider, ServiceEnv
 from nimbus.services.cloudformation.executor import DeployError, Executor, RollbackNeeded
+from nimbus.services.cloudformation.graph import check_outputs, creation_order, dependencies
 from nimbus.services.cloudformation.plan import Step, is_noop, plan
 from nimbus.services.cloudformation.prepare import Prepared, prepare, pseudo_parameters
 from nimbus.services.cloudformation.resources import handlers
@@ -349,6 +350,9 @@ class CloudFormationProvider(Provider):
 
     def validate_template(self, req: Req, ctx: RequestContext) -> Req:
         template = parse_template(self._body(req))
+        if not transforms(template):  # a transformed template is checked once expanded
+            creation_order(dependencies(template))
+            check_outputs(template)
         params = []
         for name, spec in (template.get("Parameters") or {}).items():
             spec = spec or {}
