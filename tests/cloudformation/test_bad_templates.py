@@ -73,3 +73,46 @@ def test_validate_template_reports_the_same_error(aws: Any) -> None:
         aws("cloudformation").validate_template(TemplateBody=BAD_REF)
     assert info.value.response["Error"]["Code"] == "ValidationError"
     assert "Nowhere" in info.value.response["Error"]["Message"]
+
+
+NAMED_ROLE = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: named-by-the-template
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com},
+                     Action: sts:AssumeRole}]
+"""
+
+SAM_TABLE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Items:
+    Type: AWS::Serverless::SimpleTable
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "given", "missing"),
+    [
+        (NAMED_ROLE, ["CAPABILITY_IAM"], "CAPABILITY_NAMED_IAM"),
+        (SAM_TABLE, [], "CAPABILITY_AUTO_EXPAND"),
+    ],
+    ids=["named-iam", "auto-expand"],
+)
+def test_capabilities_must_be_acknowledged(
+    aws: Any, body: str, given: list[str], missing: str
+) -> None:
+    cfn = aws("cloudformation")
+    name = f"caps-{missing.lower().replace('_', '-')}"
+    with pytest.raises(ClientError) as info:
+        cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=given)
+    assert info.value.response["Error"]["Code"] == "InsufficientCapabilitiesException"
+    assert info.value.response["Error"]["Message"] == f"Requires capabilities : [{missing}]"
+    cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=[*given, missing])
+    waiter = cfn.get_waiter("stack_create_complete")
+    waiter.wait(StackName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+    cfn.delete_stack(StackName=name)

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError, WaiterError
 
 WAIT = {"Delay": 0.2, "MaxAttempts": 300}  # generous for a loaded 2-core machine
+IAM = ["CAPABILITY_IAM"]
 
 BASIC = """
 AWSTemplateFormatVersion: "2010-09-09"
@@ -71,7 +72,12 @@ def _outputs(cfn: Any, name: str) -> dict[str, str]:
 
 def test_create_update_delete(aws: Any, nimbus: Any) -> None:
     cfn = aws("cloudformation")
-    stack_id = cfn.create_stack(StackName="basic", TemplateBody=BASIC)["StackId"]
+    # The template makes an IAM role: CloudFormation wants that acknowledged.
+    with pytest.raises(ClientError) as info:
+        cfn.create_stack(StackName="basic", TemplateBody=BASIC)
+    assert info.value.response["Error"]["Code"] == "InsufficientCapabilitiesException"
+    assert info.value.response["Error"]["Message"] == "Requires capabilities : [CAPABILITY_IAM]"
+    stack_id = cfn.create_stack(StackName="basic", TemplateBody=BASIC, Capabilities=IAM)["StackId"]
     assert stack_id.startswith("arn:aws:cloudformation:us-east-1:")
     cfn.get_waiter("stack_create_complete").wait(StackName="basic", WaiterConfig=WAIT)
     out = _outputs(cfn, "basic")
@@ -92,13 +98,13 @@ def test_create_update_delete(aws: Any, nimbus: Any) -> None:
 
     # Same template, same parameters: nothing to do, as AWS says.
     with pytest.raises(ClientError) as info:
-        cfn.update_stack(StackName="basic", TemplateBody=BASIC)
+        cfn.update_stack(StackName="basic", TemplateBody=BASIC, Capabilities=IAM)
     assert info.value.response["Error"]["Message"] == "No updates are to be performed."
 
     # A parameter change touches only the log group (new name, new retention).
     before = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cfn.list_stack_resources(
         StackName="basic")["StackResourceSummaries"]}  # fmt: skip
-    cfn.update_stack(StackName="basic", TemplateBody=BASIC,
+    cfn.update_stack(StackName="basic", TemplateBody=BASIC, Capabilities=IAM,
                      Parameters=[{"ParameterKey": "Env", "ParameterValue": "prod"}])  # fmt: skip
     cfn.get_waiter("stack_update_complete").wait(StackName="basic", WaiterConfig=WAIT)
     after = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cfn.list_stack_resources(

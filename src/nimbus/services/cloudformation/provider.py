@@ -12,6 +12,7 @@ from typing import Any
 from nimbus.aws.context import RequestContext
 from nimbus.aws.errors import AwsError
 from nimbus.services.base import Provider, ServiceEnv
+from nimbus.services.cloudformation import capabilities
 from nimbus.services.cloudformation.executor import DeployError, Executor, RollbackNeeded
 from nimbus.services.cloudformation.graph import check_outputs, creation_order, dependencies
 from nimbus.services.cloudformation.plan import Step, is_noop, plan
@@ -73,7 +74,13 @@ class CloudFormationProvider(Provider):
                 given[p["ParameterKey"]] = str(p.get("ParameterValue", ""))
         base = Path(stack.doc.get("base_dir") or ".")
         pseudo = pseudo_parameters(self.env.region, self.env.account_id, stack.name, stack.stack_id)
-        return prepare(body, given, keep if req.get("_update") else {}, base, pseudo)
+        prepared = prepare(body, given, keep if req.get("_update") else {}, base, pseudo)
+        declared = transforms(parse_template(body))
+        capabilities.check(
+            capabilities.required(declared, prepared.processed["Resources"]),
+            req.get("Capabilities"),
+        )
+        return prepared
 
     def _launch(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
