@@ -89,3 +89,50 @@ def test_s3_notification_invokes_function(lam, make_function, aws):
     assert record["s3"]["object"]["key"] == "docs/a+b.txt"
     assert record["s3"]["object"]["size"] == 5
     assert record["s3"]["configurationId"] == "on-upload"
+    # The whole record has the documented example's shape: same keys, same value types.
+    assert _shape(events[0]) == _shape(DOCUMENTED_S3_EVENT)
+    assert record["awsRegion"] == "us-east-1"
+    assert record["eventTime"].endswith("Z") and record["eventTime"][10] == "T"
+
+
+# The example event in AWS's "Using AWS Lambda with Amazon S3" documentation.
+DOCUMENTED_S3_EVENT = {
+    "Records": [
+        {
+            "eventVersion": "2.0",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventTime": "1970-01-01T00:00:00.000Z",
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": {"principalId": "EXAMPLE"},
+            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {
+                "x-amz-request-id": "EXAMPLE123456789",
+                "x-amz-id-2": "EXAMPLE123/5678abcdefghijklambdaisawesome/mnopqrstuvwxyzABCDEFGH",
+            },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "testConfigRule",
+                "bucket": {
+                    "name": "example-bucket",
+                    "ownerIdentity": {"principalId": "EXAMPLE"},
+                    "arn": "arn:aws:s3:::example-bucket",
+                },
+                "object": {
+                    "key": "test%2Fkey",
+                    "size": 1024,
+                    "eTag": "0123456789abcdef0123456789abcdef",
+                    "sequencer": "0A1B2C3D4E5F678901",
+                },
+            },
+        }
+    ]
+}
+
+
+def _shape(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return type(value).__name__
