@@ -14,13 +14,17 @@ from urllib.parse import unquote
 from nimbus.aws.errors import AwsError
 from nimbus.services.lambda_ import code
 from nimbus.services.lambda_.code import invalid
+from nimbus.services.lambda_.layers import Layers
 from nimbus.services.lambda_.runtime import RESERVED_ENV, Runtime
 from nimbus.services.lambda_.store import FunctionRecord, LambdaStore
+from nimbus.services.lambda_.versions import Versions
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
 SETTABLE = ("Runtime", "Role", "Handler", "Description", "Timeout", "MemorySize",
-            "Environment", "DeadLetterConfig", "TracingConfig", "EphemeralStorage")  # fmt: skip
+            "Environment", "DeadLetterConfig", "TracingConfig", "EphemeralStorage",
+            "Layers")  # fmt: skip
+Staged = tuple[str, int, str]  # CodeSha256, CodeSize, the unpacked code folder
 
 
 def not_found(arn: str) -> AwsError:
@@ -48,6 +52,8 @@ class LambdaEngine:
         self.runtime = Runtime(registry, region, base_url)
         self.runtime.reserved_total = self.store.reserved_total()
         self._cache: dict[str, FunctionRecord] = {}
+        self.versions = Versions(self)
+        self.layers = Layers(self)
 
     def close(self) -> None:
         self.runtime.close()
@@ -68,8 +74,17 @@ class LambdaEngine:
             return parts[0], parts[1]
         return name_or_arn, None
 
-    def function(self, name_or_arn: str, qualifier: str | None = None) -> FunctionRecord:
+    def function(
+        self, name_or_arn: str, qualifier: str | None = None, route: bool = False
+    ) -> FunctionRecord:
+        """$LATEST, a published version, or the version an alias points at (``route``: pick
+        by the alias's weights, as an invoke does)."""
         name, qual = self.split_name(name_or_arn)
+        if qualifier and qual and qualifier != qual:
+            raise invalid(
+                "The derived qualifier from the function name does not match the specified "
+                "qualifier."
+            )
         qual = qualifier or qual
         rec = self._cache.get(name)
         if rec is None:
@@ -78,10 +93,20 @@ class LambdaEngine:
                 raise not_found(self.arn(name) + (f":{qual}" if qual else ""))
             self._cache[name] = rec
         if qual not in (None, "$LATEST"):
-            raise not_found(self.arn(name) + f":{qual}")
+            return self.versions.resolve(rec, qual, route)
+        return rec
+
+    def unqualified(self, name_or_arn: str) -> FunctionRecord:
+        """The function itself, for operations that take no version or alias."""
+        rec = self.function(name_or_arn)
+        if rec.version != "$LATEST":
+            raise invalid(f"This operation does not take a qualified function name: {name_or_arn}")
         return rec
 
     def save(self, rec: FunctionRecord) -> None:
+        if rec.version != "$LATEST":
+            self.versions.save(rec)
+            return
         self.store.put(rec)
         self._cache[rec.name] = rec
 
@@ -128,7 +153,7 @@ class LambdaEngine:
             raise invalid("The role defined for the function cannot be assumed by Lambda.")
 
     # -- code ---------------------------------------------------------------------------------
-    def _zip_bytes(self, spec: dict[str, Any]) -> bytes:
+    def zip_bytes(self, spec: dict[str, Any]) -> bytes:
         if spec.get("ZipFile") is not None:
             return spec["ZipFile"]
         bucket, key = spec.get("S3Bucket"), spec.get("S3Key")
@@ -148,8 +173,9 @@ class LambdaEngine:
             raise invalid("Nimbus runs Zip packages only; container images are not supported.")
         raise invalid("Please provide a source for function code.")
 
-    def _install(self, name: str, spec: dict[str, Any]) -> tuple[str, int, str]:
-        data = self._zip_bytes(spec)
+    def stage(self, name: str, spec: dict[str, Any]) -> Staged:
+        """Unpack a package into its content-named folder (before anything else changes)."""
+        data = self.zip_bytes(spec)
         sha = code.sha256_b64(data)
         target = self.data_dir / "code" / name / code.code_dir_name(sha)
         if not target.is_dir():
@@ -158,13 +184,15 @@ class LambdaEngine:
 
     def _drop_old_code(self, name: str, keep: str) -> None:
         folder = self.data_dir / "code" / name
+        used = {keep, *self.versions.code_paths(name)}  # a published version's code stays
         if folder.is_dir():
             for child in folder.iterdir():
-                if str(child) != keep:
+                if str(child) not in used:
                     shutil.rmtree(child, ignore_errors=True)
 
     # -- functions ----------------------------------------------------------------------------
-    def create(self, req: dict[str, Any]) -> FunctionRecord:
+    def check_create(self, req: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(name, configuration) of a valid CreateFunction request for a new function."""
         name = req["FunctionName"]
         if not NAME.match(name):
             name = self.split_name(name)[0]
@@ -177,12 +205,18 @@ class LambdaEngine:
                 raise invalid(f"{required} must be specified for Zip packages.")
         cfg = {k: req[k] for k in SETTABLE if req.get(k) is not None}
         self._check_config(cfg)
-        sha, size, path = self._install(name, req.get("Code") or {})
+        self._derive(cfg)
+        return name, cfg
+
+    def create(self, req: dict[str, Any], staged: Staged | None = None,
+               deps: str | None = None) -> FunctionRecord:  # fmt: skip
+        name, cfg = self.check_create(req)
+        sha, size, path = staged or self.stage(name, req.get("Code") or {})
+        self._derive(cfg, deps)
         return self._new(name, cfg, sha, size, path, False, req.get("Tags") or {})
 
-    def create_from_folder(
-        self, name: str, folder: str | Path, cfg: dict[str, Any]
-    ) -> FunctionRecord:
+    def create_from_folder(self, name: str, folder: str | Path, cfg: dict[str, Any],
+                           deps: str | None = None) -> FunctionRecord:  # fmt: skip
         """A function whose code is a local folder used in place (edits apply on next invoke)."""
         folder = Path(folder).resolve()
         sha, size = code.folder_digest(folder)
@@ -192,10 +226,25 @@ class LambdaEngine:
         existing = self.store.get(name)
         if existing is not None:
             existing.config.update(cfg)
+            if "Layers" not in cfg:
+                existing.config.pop("Layers", None)
+            self._derive(existing.config, deps)
             existing.code_sha, existing.code_size, existing.code_path = sha, size, str(folder)
             existing.local = True
             return self._touch(existing)
+        self._derive(cfg, deps)
         return self._new(name, cfg, sha, size, str(folder), True, {})
+
+    def _derive(self, cfg: dict[str, Any], deps: str | bool | None = False) -> None:
+        """Internal members: installed requirements and layers -> the worker's extra sys.path
+        (``deps``: the requirements folder, None for none, False to keep the current one)."""
+        if deps is not False:
+            cfg.pop("_Deps", None)
+            if deps:
+                cfg["_Deps"] = deps
+        info, paths = self.layers.resolve(cfg.get("Layers") or [])
+        cfg["_LayerInfo"] = info
+        cfg["_LayerPaths"] = ([cfg["_Deps"]] if cfg.get("_Deps") else []) + paths
 
     def _new(self, name: str, cfg: dict[str, Any], sha: str, size: int, path: str, local: bool,
              tags: dict[str, str]) -> FunctionRecord:  # fmt: skip
@@ -224,31 +273,41 @@ class LambdaEngine:
                 extra={"Type": "User"},
             )
 
-    def update_code(self, req: dict[str, Any]) -> FunctionRecord:
-        rec = self.function(req["FunctionName"])
+    def update_code(self, req: dict[str, Any], staged: Staged | None = None,
+                    deps: str | None = None) -> FunctionRecord:  # fmt: skip
+        rec = self.unqualified(req["FunctionName"])
         self.check_revision(rec, req.get("RevisionId"))
-        sha, size, path = self._install(rec.name, req)
+        sha, size, path = staged or self.stage(rec.name, req)
         rec.code_sha, rec.code_size, rec.code_path, rec.local = sha, size, path, False
+        self._derive(rec.config, deps)
         self._touch(rec)
         self._drop_old_code(rec.name, path)
         return rec
 
     def update_config(self, req: dict[str, Any]) -> FunctionRecord:
-        rec = self.function(req["FunctionName"])
+        rec = self.unqualified(req["FunctionName"])
         self.check_revision(rec, req.get("RevisionId"))
         changes = {k: req[k] for k in SETTABLE if req.get(k) is not None}
         self._check_config(changes)
-        rec.config.update(changes)
+        config = {**rec.config, **changes}
+        self._derive(config)
+        rec.config = config
         return self._touch(rec)
 
     def delete(self, name_or_arn: str, qualifier: str | None) -> None:
-        rec = self.function(name_or_arn, qualifier)
+        name, qual = self.split_name(name_or_arn)
+        qual = qualifier or qual
+        rec = self.function(name)
+        if qual is not None:
+            self.versions.delete(rec, qual)
+            return
         self.store.delete(rec.name)
+        self.versions.store.delete_function(rec.name)
         self._cache.pop(rec.name, None)
-        self.runtime.retire(rec.name)
+        for key in [k for k in self.runtime.pools if k.split(":")[0] == rec.name]:
+            self.runtime.retire(key)
         self.runtime.reserved_total = self.store.reserved_total()
-        if not rec.local:
-            shutil.rmtree(self.data_dir / "code" / rec.name, ignore_errors=True)
+        shutil.rmtree(self.data_dir / "code" / rec.name, ignore_errors=True)
 
     def set_concurrency(self, name_or_arn: str, value: int | None) -> FunctionRecord:
         rec = self.function(name_or_arn)
@@ -270,9 +329,10 @@ class LambdaEngine:
     # -- shapes -------------------------------------------------------------------------------
     def configuration(self, rec: FunctionRecord) -> dict[str, Any]:
         cfg = rec.config
+        arn = self.arn(rec.name)
         out: dict[str, Any] = {
             "FunctionName": rec.name,
-            "FunctionArn": self.arn(rec.name),
+            "FunctionArn": arn if rec.version == "$LATEST" else f"{arn}:{rec.version}",
             "Runtime": cfg.get("Runtime"),
             "Role": cfg.get("Role"),
             "Handler": cfg.get("Handler"),
@@ -282,7 +342,7 @@ class LambdaEngine:
             "MemorySize": cfg.get("MemorySize", 128),
             "LastModified": rec.last_modified,
             "CodeSha256": rec.code_sha,
-            "Version": "$LATEST",
+            "Version": rec.version,
             "TracingConfig": cfg.get("TracingConfig") or {"Mode": "PassThrough"},
             "RevisionId": rec.revision,
             "State": "Active",
@@ -297,4 +357,6 @@ class LambdaEngine:
             out["Environment"] = {"Variables": cfg["Environment"].get("Variables") or {}}
         if cfg.get("DeadLetterConfig"):
             out["DeadLetterConfig"] = cfg["DeadLetterConfig"]
+        if cfg.get("_LayerInfo"):
+            out["Layers"] = cfg["_LayerInfo"]
         return out
