@@ -1,4 +1,4 @@
-"""A SAM app with AutoPublishAlias, a local-folder layer and requirements.txt, via CloudFormation."""
+"""SAM AutoPublishAlias, a local-folder layer and requirements.txt through CloudFormation."""
 
 from __future__ import annotations
 

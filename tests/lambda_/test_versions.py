@@ -62,6 +62,16 @@ def test_publish_snapshots_code_and_configuration(lam: Any, make_function: Any) 
     rest = lam.list_versions_by_function(FunctionName=name, Marker=page["NextMarker"])
     assert [v["Version"] for v in page["Versions"] + rest["Versions"]] == ["$LATEST", "1", "2"]
     assert "NextMarker" not in rest
+    every = [
+        f["Version"]
+        for page in lam.get_paginator("list_functions").paginate(FunctionVersion="ALL")
+        for f in page["Functions"]
+        if f["FunctionName"] == name
+    ]
+    assert every == ["$LATEST", "1", "2"]
+    with pytest.raises(ClientError) as exc:
+        lam.invoke(FunctionName=f"{name}:1", Qualifier="2")
+    assert error_code(exc) == "InvalidParameterValueException"
 
 
 def test_publish_checks_and_version_errors(lam: Any, make_function: Any) -> None:

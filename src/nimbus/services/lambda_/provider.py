@@ -136,7 +136,10 @@ class LambdaProvider(PermissionsMixin, VersionsMixin, Provider):
         marker = req.get("Marker") or ""
         after = base64.urlsafe_b64decode(marker.encode()).decode() if marker else ""
         recs = self.engine.store.list(after, limit + 1)
-        out: Out = {"Functions": [self.engine.configuration(r) for r in recs[:limit]]}
+        page = recs[:limit]
+        if req.get("FunctionVersion") == "ALL":  # each function's published versions too
+            page = [v for r in page for v in (r, *self.engine.versions.all(r))]
+        out: Out = {"Functions": [self.engine.configuration(r) for r in page]}
         if len(recs) > limit:
             out["NextMarker"] = base64.urlsafe_b64encode(recs[limit - 1].name.encode()).decode()
         return out

@@ -124,6 +124,10 @@ class VersionStore:
             db.execute("DELETE FROM versions WHERE function = ?", (name,))
             db.execute("DELETE FROM aliases WHERE function = ?", (name,))
             db.execute("DELETE FROM sequences WHERE kind = 'function' AND name = ?", (name,))
+            db.execute(  # queued asynchronous invokes of its versions and aliases
+                "DELETE FROM async_queue WHERE substr(function, 1, ?) = ?",
+                (len(name) + 1, f"{name}:"),
+            )
 
     # -- aliases ------------------------------------------------------------------------------
     def put_alias(self, function: str, doc: dict[str, Any]) -> None:
