@@ -164,3 +164,34 @@ def test_requirements_installed_from_local_wheel(
         assert invoke(lam, other)[1] == "from-wheel"  # the failed update changed nothing
     finally:
         lam.delete_function(FunctionName=other)
+
+
+def test_layer_from_s3_and_versions_survive_restart(fresh_nimbus: Any) -> None:
+    from .conftest import make_role, zip_code
+
+    lam, s3 = fresh_nimbus.client("lambda"), fresh_nimbus.client("s3")
+    s3.create_bucket(Bucket="layer-artifacts")
+    content = zip_files({"python/fromS3.py": "WHO = 's3-layer'\n"})
+    s3.put_object(Bucket="layer-artifacts", Key="layer.zip", Body=content)
+    layer = lam.publish_layer_version(
+        LayerName="from-s3", Content={"S3Bucket": "layer-artifacts", "S3Key": "layer.zip"}
+    )
+    with pytest.raises(ClientError) as exc:
+        lam.publish_layer_version(
+            LayerName="from-s3", Content={"S3Bucket": "layer-artifacts", "S3Key": "missing.zip"}
+        )
+    assert error_code(exc) == "InvalidParameterValueException"
+    role = make_role(fresh_nimbus.client("iam"))
+    source = "import fromS3\ndef handler(e, c):\n    return fromS3.WHO + ':{}'\n"
+    lam.create_function(FunctionName="kept", Runtime="python3.11", Role=role,
+                        Handler="app.handler", Layers=[layer["LayerVersionArn"]],
+                        Code={"ZipFile": zip_code(source.format("one"))})  # fmt: skip
+    lam.publish_version(FunctionName="kept")
+    lam.create_alias(FunctionName="kept", Name="live", FunctionVersion="1")
+    lam.update_function_code(FunctionName="kept", ZipFile=zip_code(source.format("two")))
+    fresh_nimbus.kill9()
+    fresh_nimbus.start()
+    lam = fresh_nimbus.client("lambda")
+    assert invoke(lam, "kept", Qualifier="live")[1] == "s3-layer:one"
+    assert invoke(lam, "kept")[1] == "s3-layer:two"
+    assert lam.publish_version(FunctionName="kept")["Version"] == "2"

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from nimbus.aws.errors import AwsError
-from nimbus.services.lambda_ import code
+from nimbus.services.lambda_ import code, deps
 from nimbus.services.lambda_.code import invalid
 from nimbus.services.lambda_.layers import Layers
 from nimbus.services.lambda_.runtime import RESERVED_ENV, Runtime
@@ -182,6 +182,13 @@ class LambdaEngine:
             code.unpack_zip(data, target)
         return sha, len(data), str(target)
 
+    def has_requirements(self, code_dir: str | Path) -> bool:
+        return deps.requirements_of(code_dir) is not None
+
+    def install_requirements(self, name: str, code_dir: str | Path) -> str | None:
+        """Blocking (pip): run it in a thread. -> the folder with the installed packages."""
+        return deps.ensure(self.data_dir, code_dir, name)
+
     def _drop_old_code(self, name: str, keep: str) -> None:
         folder = self.data_dir / "code" / name
         used = {keep, *self.versions.code_paths(name)}  # a published version's code stays
@@ -310,7 +317,7 @@ class LambdaEngine:
         shutil.rmtree(self.data_dir / "code" / rec.name, ignore_errors=True)
 
     def set_concurrency(self, name_or_arn: str, value: int | None) -> FunctionRecord:
-        rec = self.function(name_or_arn)
+        rec = self.unqualified(name_or_arn)
         if value is not None:
             others = self.store.reserved_total(excluding=rec.name)
             if others + value > self.runtime.account_limit:

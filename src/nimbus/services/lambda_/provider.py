@@ -12,7 +12,6 @@ from typing import Any
 from nimbus.aws.context import RequestContext
 from nimbus.aws.errors import AwsError
 from nimbus.services.base import Provider, ServiceEnv
-from nimbus.services.lambda_ import deps
 from nimbus.services.lambda_.async_invoke import AsyncInvoker
 from nimbus.services.lambda_.code import invalid
 from nimbus.services.lambda_.engine import LambdaEngine
@@ -80,9 +79,9 @@ class LambdaProvider(PermissionsMixin, VersionsMixin, Provider):
     # -- functions ----------------------------------------------------------------------------
     async def _requirements(self, name: str, code_dir: str | Path) -> str | None:
         """Install the code's requirements.txt (in a thread: pip is slow) -> its folder."""
-        if deps.requirements_of(code_dir) is None:
+        if not self.engine.has_requirements(code_dir):
             return None
-        return await asyncio.to_thread(deps.ensure, self.engine.data_dir, code_dir, name)
+        return await asyncio.to_thread(self.engine.install_requirements, name, code_dir)
 
     async def create_function(self, req: Req, ctx: RequestContext) -> Out:
         self._ensure_started()
