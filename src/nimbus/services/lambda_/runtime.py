@@ -188,7 +188,9 @@ class Runtime:
     # -- concurrency --------------------------------------------------------------------------
     def _admit(self, rec: FunctionRecord, pool: Pool) -> None:
         if rec.concurrency is not None:
-            if pool.in_flight >= rec.concurrency:
+            # Reserved concurrency is the function's, shared by $LATEST and its versions.
+            mine = (p for k, p in self.pools.items() if k.split(":")[0] == rec.name)
+            if sum(p.in_flight for p in mine) >= rec.concurrency:
                 self.telemetry.metrics(throttle_metrics(rec.name))
                 raise throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         elif self.unreserved_in_flight >= self.account_limit - self.reserved_total:
