@@ -101,6 +101,9 @@ def test_layer_versions_and_function_path(lam: Any, make_function: Any) -> None:
         lam.get_layer_version(LayerName="shared-lib", VersionNumber=1)
     assert error_code(exc) == "ResourceNotFoundException"
     lam.delete_layer_version(LayerName="shared-lib", VersionNumber=1)  # idempotent
+    # A function keeps a deleted layer version it uses, through other updates too.
+    lam.update_function_configuration(FunctionName=name, Timeout=5)
+    assert invoke(lam, name)[1]["who"] == "layer-1"
 
 
 def test_unknown_layer_and_zip_slip_refused(lam: Any, make_function: Any) -> None:

@@ -216,14 +216,14 @@ class LambdaEngine:
         return name, cfg
 
     def create(self, req: dict[str, Any], staged: Staged | None = None,
-               deps: str | None = None) -> FunctionRecord:  # fmt: skip
+               installed: str | None = None) -> FunctionRecord:  # fmt: skip
         name, cfg = self.check_create(req)
         sha, size, path = staged or self.stage(name, req.get("Code") or {})
-        self._derive(cfg, deps)
+        self._derive(cfg, installed)
         return self._new(name, cfg, sha, size, path, False, req.get("Tags") or {})
 
     def create_from_folder(self, name: str, folder: str | Path, cfg: dict[str, Any],
-                           deps: str | None = None) -> FunctionRecord:  # fmt: skip
+                           installed: str | None = None) -> FunctionRecord:  # fmt: skip
         """A function whose code is a local folder used in place (edits apply on next invoke)."""
         folder = Path(folder).resolve()
         sha, size = code.folder_digest(folder)
@@ -232,26 +232,32 @@ class LambdaEngine:
         self._check_config(cfg)
         existing = self.store.get(name)
         if existing is not None:
-            existing.config.update(cfg)
+            before = existing.config
+            existing.config = {**before, **cfg}
             if "Layers" not in cfg:
                 existing.config.pop("Layers", None)
-            self._derive(existing.config, deps)
+            self._derive(existing.config, installed, before)
             existing.code_sha, existing.code_size, existing.code_path = sha, size, str(folder)
             existing.local = True
             return self._touch(existing)
-        self._derive(cfg, deps)
+        self._derive(cfg, installed)
         return self._new(name, cfg, sha, size, str(folder), True, {})
 
-    def _derive(self, cfg: dict[str, Any], deps: str | bool | None = False) -> None:
+    def _derive(self, cfg: dict[str, Any], installed: str | bool | None = False,
+                before: dict[str, Any] | None = None) -> None:  # fmt: skip
         """Internal members: installed requirements and layers -> the worker's extra sys.path
-        (``deps``: the requirements folder, None for none, False to keep the current one)."""
-        if deps is not False:
+        (``installed``: the requirements folder, None for none, False to keep the current one).
+        Unchanged ``Layers`` keep their folders, even of a layer version deleted since."""
+        if installed is not False:
             cfg.pop("_Deps", None)
-            if deps:
-                cfg["_Deps"] = deps
-        info, paths = self.layers.resolve(cfg.get("Layers") or [])
-        cfg["_LayerInfo"] = info
-        cfg["_LayerPaths"] = ([cfg["_Deps"]] if cfg.get("_Deps") else []) + paths
+            if installed:
+                cfg["_Deps"] = installed
+        if before and before.get("Layers") == cfg.get("Layers") and "_LayerDirs" in before:
+            info, dirs = before["_LayerInfo"], before["_LayerDirs"]
+        else:
+            info, dirs = self.layers.resolve(cfg.get("Layers") or [])
+        cfg["_LayerInfo"], cfg["_LayerDirs"] = info, dirs
+        cfg["_LayerPaths"] = ([cfg["_Deps"]] if cfg.get("_Deps") else []) + dirs
 
     def _new(self, name: str, cfg: dict[str, Any], sha: str, size: int, path: str, local: bool,
              tags: dict[str, str]) -> FunctionRecord:  # fmt: skip
@@ -281,12 +287,14 @@ class LambdaEngine:
             )
 
     def update_code(self, req: dict[str, Any], staged: Staged | None = None,
-                    deps: str | None = None) -> FunctionRecord:  # fmt: skip
+                    installed: str | None = None) -> FunctionRecord:  # fmt: skip
         rec = self.unqualified(req["FunctionName"])
         self.check_revision(rec, req.get("RevisionId"))
         sha, size, path = staged or self.stage(rec.name, req)
+        config = dict(rec.config)
+        self._derive(config, installed, rec.config)
+        rec.config = config
         rec.code_sha, rec.code_size, rec.code_path, rec.local = sha, size, path, False
-        self._derive(rec.config, deps)
         self._touch(rec)
         self._drop_old_code(rec.name, path)
         return rec
@@ -297,7 +305,7 @@ class LambdaEngine:
         changes = {k: req[k] for k in SETTABLE if req.get(k) is not None}
         self._check_config(changes)
         config = {**rec.config, **changes}
-        self._derive(config)
+        self._derive(config, before=rec.config)
         rec.config = config
         return self._touch(rec)
 
