@@ -23,7 +23,9 @@ def test_folder_function_reloads_edited_handler(registry, ctx, tmp_path: Path):
     lam = registry.get("lambda")
 
     async def scenario() -> list[tuple[int, bytes, str | None]]:
-        cfg = lam.create_function_from_folder("folder-fn", folder, handler="app.handler", role=role)
+        cfg = await lam.create_function_from_folder(
+            "folder-fn", folder, handler="app.handler", role=role
+        )
         assert cfg["FunctionName"] == "folder-fn" and cfg["CodeSha256"]
         results = []
         first = await lam.invoke_function("folder-fn", b"{}")

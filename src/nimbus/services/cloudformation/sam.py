@@ -42,6 +42,19 @@ def _local_path(value: Any, base: Path) -> Path | None:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+def _local_code(path: Path) -> dict[str, str]:
+    """A local folder as SAM's ``{Bucket, Key, Version}``. The folder's digest as the version
+    makes an edited folder a changed ``Code``, so ``AutoPublishAlias`` publishes a new
+    ``AWS::Lambda::Version`` and a layer gets a new ``AWS::Lambda::LayerVersion``, as after
+    ``sam build && sam deploy``."""
+    out = {"Bucket": LOCAL_CODE_BUCKET, "Key": str(path)}
+    if path.is_dir():
+        from nimbus.services.lambda_.code import folder_digest
+
+        out["Version"] = folder_digest(path)[0]
+    return out
+
+
 def _localize(template: dict[str, Any], base: Path) -> dict[str, Any]:
     """Map local CodeUri/ContentUri/DefinitionUri (and the Globals CodeUri) before translating."""
     template = copy.deepcopy(template)
@@ -49,7 +62,7 @@ def _localize(template: dict[str, Any], base: Path) -> dict[str, Any]:
     if "CodeUri" in globals_fn:
         path = _local_path(globals_fn["CodeUri"], base)
         if path is not None:
-            globals_fn["CodeUri"] = {"Bucket": LOCAL_CODE_BUCKET, "Key": str(path)}
+            globals_fn["CodeUri"] = _local_code(path)
     for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties")
         if not isinstance(props, dict):
@@ -60,7 +73,7 @@ def _localize(template: dict[str, Any], base: Path) -> dict[str, Any]:
             if path is not None:
                 if not path.exists():
                     raise validation_error(f"{logical_id}: {key} folder {path} does not exist.")
-                props[key] = {"Bucket": LOCAL_CODE_BUCKET, "Key": str(path)}
+                props[key] = _local_code(path)
         if resource["Type"] in _DEFINITION_PROPS and "DefinitionUri" in props:
             path = _local_path(props["DefinitionUri"], base)
             if path is not None:

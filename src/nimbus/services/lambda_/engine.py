@@ -14,10 +14,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from nimbus.aws.errors import AwsError
-from nimbus.services.lambda_ import code
+from nimbus.services.lambda_ import code, deps
 from nimbus.services.lambda_.code import invalid
+from nimbus.services.lambda_.layers import Layers
 from nimbus.services.lambda_.runtime import RESERVED_ENV, Runtime
 from nimbus.services.lambda_.store import FunctionRecord, LambdaStore
+from nimbus.services.lambda_.versions import Versions
 
 log = logging.getLogger("nimbus.lambda")
 _INTERPRETER = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -25,7 +27,9 @@ _INTERPRETER = f"python{sys.version_info.major}.{sys.version_info.minor}"
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
 SETTABLE = ("Runtime", "Role", "Handler", "Description", "Timeout", "MemorySize",
-            "Environment", "DeadLetterConfig", "TracingConfig", "EphemeralStorage")  # fmt: skip
+            "Environment", "DeadLetterConfig", "TracingConfig", "EphemeralStorage",
+            "Layers")  # fmt: skip
+Staged = tuple[str, int, str]  # CodeSha256, CodeSize, the unpacked code folder
 
 
 def not_found(arn: str) -> AwsError:
@@ -54,6 +58,8 @@ class LambdaEngine:
         self.runtime = Runtime(registry, region, base_url)
         self.runtime.reserved_total = self.store.reserved_total()
         self._cache: dict[str, FunctionRecord] = {}
+        self.versions = Versions(self)
+        self.layers = Layers(self)
 
     def close(self) -> None:
         self.runtime.close()
@@ -74,8 +80,17 @@ class LambdaEngine:
             return parts[0], parts[1]
         return name_or_arn, None
 
-    def function(self, name_or_arn: str, qualifier: str | None = None) -> FunctionRecord:
+    def function(
+        self, name_or_arn: str, qualifier: str | None = None, route: bool = False
+    ) -> FunctionRecord:
+        """$LATEST, a published version, or the version an alias points at (``route``: pick
+        by the alias's weights, as an invoke does)."""
         name, qual = self.split_name(name_or_arn)
+        if qualifier and qual and qualifier != qual:
+            raise invalid(
+                "The derived qualifier from the function name does not match the specified "
+                "qualifier."
+            )
         qual = qualifier or qual
         rec = self._cache.get(name)
         if rec is None:
@@ -84,10 +99,20 @@ class LambdaEngine:
                 raise not_found(self.arn(name) + (f":{qual}" if qual else ""))
             self._cache[name] = rec
         if qual not in (None, "$LATEST"):
-            raise not_found(self.arn(name) + f":{qual}")
+            return self.versions.resolve(rec, qual, route)
+        return rec
+
+    def unqualified(self, name_or_arn: str) -> FunctionRecord:
+        """The function itself, for operations that take no version or alias."""
+        rec = self.function(name_or_arn)
+        if rec.version != "$LATEST":
+            raise invalid(f"This operation does not take a qualified function name: {name_or_arn}")
         return rec
 
     def save(self, rec: FunctionRecord) -> None:
+        if rec.version != "$LATEST":
+            self.versions.save(rec)
+            return
         self.store.put(rec)
         self._cache[rec.name] = rec
 
@@ -140,7 +165,7 @@ class LambdaEngine:
             raise invalid("The role defined for the function cannot be assumed by Lambda.")
 
     # -- code ---------------------------------------------------------------------------------
-    def _zip_bytes(self, spec: dict[str, Any]) -> bytes:
+    def zip_bytes(self, spec: dict[str, Any]) -> bytes:
         if spec.get("ZipFile") is not None:
             return spec["ZipFile"]
         bucket, key = spec.get("S3Bucket"), spec.get("S3Key")
@@ -160,23 +185,33 @@ class LambdaEngine:
             raise invalid("Nimbus runs Zip packages only; container images are not supported.")
         raise invalid("Please provide a source for function code.")
 
-    def _install(self, name: str, spec: dict[str, Any]) -> tuple[str, int, str]:
-        data = self._zip_bytes(spec)
+    def stage(self, name: str, spec: dict[str, Any]) -> Staged:
+        """Unpack a package into its content-named folder (before anything else changes)."""
+        data = self.zip_bytes(spec)
         sha = code.sha256_b64(data)
         target = self.data_dir / "code" / name / code.code_dir_name(sha)
         if not target.is_dir():
             code.unpack_zip(data, target)
         return sha, len(data), str(target)
 
+    def has_requirements(self, code_dir: str | Path) -> bool:
+        return deps.requirements_of(code_dir) is not None
+
+    def install_requirements(self, name: str, code_dir: str | Path) -> str | None:
+        """Blocking (pip): run it in a thread. -> the folder with the installed packages."""
+        return deps.ensure(self.data_dir, code_dir, name)
+
     def _drop_old_code(self, name: str, keep: str) -> None:
         folder = self.data_dir / "code" / name
+        used = {keep, *self.versions.code_paths(name)}  # a published version's code stays
         if folder.is_dir():
             for child in folder.iterdir():
-                if str(child) != keep:
+                if str(child) not in used:
                     shutil.rmtree(child, ignore_errors=True)
 
     # -- functions ----------------------------------------------------------------------------
-    def create(self, req: dict[str, Any]) -> FunctionRecord:
+    def check_create(self, req: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(name, configuration) of a valid CreateFunction request for a new function."""
         name = req["FunctionName"]
         if not NAME.match(name):
             name = self.split_name(name)[0]
@@ -189,12 +224,18 @@ class LambdaEngine:
                 raise invalid(f"{required} must be specified for Zip packages.")
         cfg = {k: req[k] for k in SETTABLE if req.get(k) is not None}
         self._check_config(cfg)
-        sha, size, path = self._install(name, req.get("Code") or {})
+        self._derive(cfg)
+        return name, cfg
+
+    def create(self, req: dict[str, Any], staged: Staged | None = None,
+               installed: str | None = None) -> FunctionRecord:  # fmt: skip
+        name, cfg = self.check_create(req)
+        sha, size, path = staged or self.stage(name, req.get("Code") or {})
+        self._derive(cfg, installed)
         return self._new(name, cfg, sha, size, path, False, req.get("Tags") or {})
 
-    def create_from_folder(
-        self, name: str, folder: str | Path, cfg: dict[str, Any]
-    ) -> FunctionRecord:
+    def create_from_folder(self, name: str, folder: str | Path, cfg: dict[str, Any],
+                           installed: str | None = None) -> FunctionRecord:  # fmt: skip
         """A function whose code is a local folder used in place (edits apply on next invoke)."""
         folder = Path(folder).resolve()
         sha, size = code.folder_digest(folder)
@@ -203,11 +244,32 @@ class LambdaEngine:
         self._check_config(cfg)
         existing = self.store.get(name)
         if existing is not None:
-            existing.config.update(cfg)
+            before = existing.config
+            existing.config = {**before, **cfg}
+            if "Layers" not in cfg:
+                existing.config.pop("Layers", None)
+            self._derive(existing.config, installed, before)
             existing.code_sha, existing.code_size, existing.code_path = sha, size, str(folder)
             existing.local = True
             return self._touch(existing)
+        self._derive(cfg, installed)
         return self._new(name, cfg, sha, size, str(folder), True, {})
+
+    def _derive(self, cfg: dict[str, Any], installed: str | bool | None = False,
+                before: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Internal members: installed requirements and layers -> the worker's extra sys.path
+        (``installed``: the requirements folder, None for none, False to keep the current one).
+        Unchanged ``Layers`` keep their folders, even of a layer version deleted since."""
+        if installed is not False:
+            cfg.pop("_Deps", None)
+            if installed:
+                cfg["_Deps"] = installed
+        if before and before.get("Layers") == cfg.get("Layers") and "_LayerDirs" in before:
+            info, dirs = before["_LayerInfo"], before["_LayerDirs"]
+        else:
+            info, dirs = self.layers.resolve(cfg.get("Layers") or [])
+        cfg["_LayerInfo"], cfg["_LayerDirs"] = info, dirs
+        cfg["_LayerPaths"] = ([cfg["_Deps"]] if cfg.get("_Deps") else []) + dirs
 
     def _new(self, name: str, cfg: dict[str, Any], sha: str, size: int, path: str, local: bool,
              tags: dict[str, str]) -> FunctionRecord:  # fmt: skip
@@ -236,34 +298,46 @@ class LambdaEngine:
                 extra={"Type": "User"},
             )
 
-    def update_code(self, req: dict[str, Any]) -> FunctionRecord:
-        rec = self.function(req["FunctionName"])
+    def update_code(self, req: dict[str, Any], staged: Staged | None = None,
+                    installed: str | None = None) -> FunctionRecord:  # fmt: skip
+        rec = self.unqualified(req["FunctionName"])
         self.check_revision(rec, req.get("RevisionId"))
-        sha, size, path = self._install(rec.name, req)
+        sha, size, path = staged or self.stage(rec.name, req)
+        config = dict(rec.config)
+        self._derive(config, installed, rec.config)
+        rec.config = config
         rec.code_sha, rec.code_size, rec.code_path, rec.local = sha, size, path, False
         self._touch(rec)
         self._drop_old_code(rec.name, path)
         return rec
 
     def update_config(self, req: dict[str, Any]) -> FunctionRecord:
-        rec = self.function(req["FunctionName"])
+        rec = self.unqualified(req["FunctionName"])
         self.check_revision(rec, req.get("RevisionId"))
         changes = {k: req[k] for k in SETTABLE if req.get(k) is not None}
         self._check_config(changes)
-        rec.config.update(changes)
+        config = {**rec.config, **changes}
+        self._derive(config, before=rec.config)
+        rec.config = config
         return self._touch(rec)
 
     def delete(self, name_or_arn: str, qualifier: str | None) -> None:
-        rec = self.function(name_or_arn, qualifier)
+        name, qual = self.split_name(name_or_arn)
+        qual = qualifier or qual
+        rec = self.function(name)
+        if qual is not None:
+            self.versions.delete(rec, qual)
+            return
         self.store.delete(rec.name)
+        self.versions.store.delete_function(rec.name)
         self._cache.pop(rec.name, None)
-        self.runtime.retire(rec.name)
+        for key in [k for k in self.runtime.pools if k.split(":")[0] == rec.name]:
+            self.runtime.retire(key)
         self.runtime.reserved_total = self.store.reserved_total()
-        if not rec.local:
-            shutil.rmtree(self.data_dir / "code" / rec.name, ignore_errors=True)
+        shutil.rmtree(self.data_dir / "code" / rec.name, ignore_errors=True)
 
     def set_concurrency(self, name_or_arn: str, value: int | None) -> FunctionRecord:
-        rec = self.function(name_or_arn)
+        rec = self.unqualified(name_or_arn)
         if value is not None:
             others = self.store.reserved_total(excluding=rec.name)
             if others + value > self.runtime.account_limit:
@@ -282,9 +356,10 @@ class LambdaEngine:
     # -- shapes -------------------------------------------------------------------------------
     def configuration(self, rec: FunctionRecord) -> dict[str, Any]:
         cfg = rec.config
+        arn = self.arn(rec.name)
         out: dict[str, Any] = {
             "FunctionName": rec.name,
-            "FunctionArn": self.arn(rec.name),
+            "FunctionArn": arn if rec.version == "$LATEST" else f"{arn}:{rec.version}",
             "Runtime": cfg.get("Runtime"),
             "Role": cfg.get("Role"),
             "Handler": cfg.get("Handler"),
@@ -294,7 +369,7 @@ class LambdaEngine:
             "MemorySize": cfg.get("MemorySize", 128),
             "LastModified": rec.last_modified,
             "CodeSha256": rec.code_sha,
-            "Version": "$LATEST",
+            "Version": rec.version,
             "TracingConfig": cfg.get("TracingConfig") or {"Mode": "PassThrough"},
             "RevisionId": rec.revision,
             "State": "Active",
@@ -309,4 +384,6 @@ class LambdaEngine:
             out["Environment"] = {"Variables": cfg["Environment"].get("Variables") or {}}
         if cfg.get("DeadLetterConfig"):
             out["DeadLetterConfig"] = cfg["DeadLetterConfig"]
+        if cfg.get("_LayerInfo"):
+            out["Layers"] = cfg["_LayerInfo"]
         return out

@@ -16,6 +16,7 @@ from nimbus.services.lambda_.async_invoke import AsyncInvoker
 from nimbus.services.lambda_.code import invalid
 from nimbus.services.lambda_.engine import LambdaEngine
 from nimbus.services.lambda_.permissions import PermissionsMixin
+from nimbus.services.lambda_.provider_versions import VersionsMixin
 from nimbus.services.lambda_.runtime import InvokeResult
 
 __all__ = ["InvokeResult", "LambdaProvider"]
@@ -37,7 +38,7 @@ def too_large(size: int, limit: int) -> AwsError:
     )
 
 
-class LambdaProvider(PermissionsMixin, Provider):
+class LambdaProvider(PermissionsMixin, VersionsMixin, Provider):
     service = "lambda"
     iam_prefix = "lambda"
     access_denied_status = 403
@@ -76,25 +77,39 @@ class LambdaProvider(PermissionsMixin, Provider):
         return [self.engine.arn(self.engine.split_name(name)[0])]
 
     # -- functions ----------------------------------------------------------------------------
-    def create_function(self, req: Req, ctx: RequestContext) -> Out:
+    async def _requirements(self, name: str, code_dir: str | Path) -> str | None:
+        """Install the code's requirements.txt (in a thread: pip is slow) -> its folder."""
+        if not self.engine.has_requirements(code_dir):
+            return None
+        return await asyncio.to_thread(self.engine.install_requirements, name, code_dir)
+
+    async def create_function(self, req: Req, ctx: RequestContext) -> Out:
         self._ensure_started()
-        rec = self.engine.create(req)
+        name, _ = self.engine.check_create(req)
+        staged = self.engine.stage(name, req.get("Code") or {})
+        installed = await self._requirements(name, staged[2])
+        rec = self.engine.create(req, staged, installed)
+        if req.get("Publish"):
+            rec = self.engine.versions.publish({"FunctionName": rec.name})
         ctx.status = 201
         return self.engine.configuration(rec)
 
-    def create_function_from_folder(self, name: str, folder: str | Path, *, handler: str,
-                                    role: str, runtime: str = "python3.11", timeout: int = 3,
-                                    memory_size: int = 128,
-                                    environment: dict[str, str] | None = None,
-                                    description: str = "") -> Out:  # fmt: skip
+    async def create_function_from_folder(self, name: str, folder: str | Path, *, handler: str,
+                                          role: str, runtime: str = "python3.11",
+                                          timeout: int = 3, memory_size: int = 128,
+                                          environment: dict[str, str] | None = None,
+                                          description: str = "",
+                                          layers: list[str] | None = None) -> Out:  # fmt: skip
         """For the SAM deployer: a function (created or updated) running a local folder in place."""
         self._ensure_started()
         cfg: dict[str, Any] = {"Handler": handler, "Role": role, "Runtime": runtime,
                                "Timeout": timeout, "MemorySize": memory_size,
-                               "Description": description}  # fmt: skip
+                               "Description": description, "Layers": layers}  # fmt: skip
         if environment is not None:
             cfg["Environment"] = {"Variables": environment}
-        return self.engine.configuration(self.engine.create_from_folder(name, folder, cfg))
+        installed = await self._requirements(name, Path(folder).resolve())
+        rec = self.engine.create_from_folder(name, folder, cfg, installed)
+        return self.engine.configuration(rec)
 
     def get_function(self, req: Req, ctx: RequestContext) -> Out:
         self._ensure_started()
@@ -120,13 +135,22 @@ class LambdaProvider(PermissionsMixin, Provider):
         marker = req.get("Marker") or ""
         after = base64.urlsafe_b64decode(marker.encode()).decode() if marker else ""
         recs = self.engine.store.list(after, limit + 1)
-        out: Out = {"Functions": [self.engine.configuration(r) for r in recs[:limit]]}
+        page = recs[:limit]
+        if req.get("FunctionVersion") == "ALL":  # each function's published versions too
+            page = [v for r in page for v in (r, *self.engine.versions.all(r))]
+        out: Out = {"Functions": [self.engine.configuration(r) for r in page]}
         if len(recs) > limit:
             out["NextMarker"] = base64.urlsafe_b64encode(recs[limit - 1].name.encode()).decode()
         return out
 
-    def update_function_code(self, req: Req, ctx: RequestContext) -> Out:
-        return self.engine.configuration(self.engine.update_code(req))
+    async def update_function_code(self, req: Req, ctx: RequestContext) -> Out:
+        rec = self.engine.unqualified(req["FunctionName"])
+        staged = self.engine.stage(rec.name, req)
+        installed = await self._requirements(rec.name, staged[2])
+        rec = self.engine.update_code(req, staged, installed)
+        if req.get("Publish"):
+            rec = self.engine.versions.publish({"FunctionName": rec.name})
+        return self.engine.configuration(rec)
 
     def update_function_configuration(self, req: Req, ctx: RequestContext) -> Out:
         return self.engine.configuration(self.engine.update_config(req))
@@ -240,7 +264,7 @@ class LambdaProvider(PermissionsMixin, Provider):
                               request_id: str | None = None) -> InvokeResult:  # fmt: skip
         """The in-process entry point (API Gateway, S3 triggers, the wire front)."""
         self._ensure_started()
-        rec = self.engine.function(name_or_arn, qualifier)
+        rec = self.engine.function(name_or_arn, qualifier, route=True)
         if invocation_type == "DryRun":
             return InvokeResult(204, b"")
         request_id = request_id or str(uuid.uuid4())
@@ -248,17 +272,21 @@ class LambdaProvider(PermissionsMixin, Provider):
             if len(payload) > ASYNC_PAYLOAD_LIMIT:
                 raise too_large(len(payload), ASYNC_PAYLOAD_LIMIT)
             _check_json(payload)
-            self.invoker.enqueue(rec.name, payload, request_id)
+            self.invoker.enqueue(rec.pool_key, payload, request_id)  # name[:version]
             return InvokeResult(202, b"")
         if invocation_type != "RequestResponse":
             raise invalid(f"Unsupported InvocationType {invocation_type}.")
         if len(payload) > SYNC_PAYLOAD_LIMIT:
             raise too_large(len(payload), SYNC_PAYLOAD_LIMIT)
         _check_json(payload)
-        return await self.engine.runtime.invoke(
-            rec, self.engine.arn(rec.name), payload, request_id=request_id,
+        qual = qualifier or self.engine.split_name(name_or_arn)[1]
+        arn = self.engine.arn(rec.name) + (f":{qual}" if qual else "")
+        result = await self.engine.runtime.invoke(
+            rec, arn, payload, request_id=request_id,
             want_tail=want_tail, client_context=client_context,
         )  # fmt: skip
+        result.executed_version = rec.version
+        return result
 
     def failed_events(self, function: str | None = None) -> list[dict[str, Any]]:
         """Recorded OnFailure destination records and dead letters (Nimbus extension)."""

@@ -114,7 +114,7 @@ class Runtime:
         env.update(
             {
                 "AWS_LAMBDA_FUNCTION_NAME": name,
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_VERSION": rec.version,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
                 "AWS_LAMBDA_LOG_STREAM_NAME": stream,
@@ -188,7 +188,9 @@ class Runtime:
     # -- concurrency --------------------------------------------------------------------------
     def _admit(self, rec: FunctionRecord, pool: Pool) -> None:
         if rec.concurrency is not None:
-            if pool.in_flight >= rec.concurrency:
+            # Reserved concurrency is the function's, shared by $LATEST and its versions.
+            mine = (p for k, p in self.pools.items() if k.split(":")[0] == rec.name)
+            if sum(p.in_flight for p in mine) >= rec.concurrency:
                 self.telemetry.metrics(throttle_metrics(rec.name))
                 raise throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         elif self.unreserved_in_flight >= self.account_limit - self.reserved_total:
@@ -216,9 +218,9 @@ class Runtime:
         want_tail: bool = False,
         client_context: Any = None,
     ) -> InvokeResult:
-        pool = self.pools.get(rec.name)
+        pool = self.pools.get(rec.pool_key)
         if pool is None:
-            pool = self.pools[rec.name] = Pool()
+            pool = self.pools[rec.pool_key] = Pool()
         self._admit(rec, pool)
         try:
             return await self._run(rec, pool, arn, payload, request_id or str(uuid.uuid4()),
@@ -239,7 +241,7 @@ class Runtime:
         began_wall = time.time()
         generation = self._generation(rec, pool)
         worker = self._take_idle(pool, generation)
-        lines: list[str] = [f"START RequestId: {request_id} Version: $LATEST"]
+        lines: list[str] = [f"START RequestId: {request_id} Version: {rec.version}"]
         init_ms: float | None = None
         timeout_s = float(rec.config.get("Timeout", 3))
         memory = int(rec.config.get("MemorySize", 128))
@@ -248,7 +250,7 @@ class Runtime:
         duration_ms = 0.0
         max_rss = 0
         if worker is None:
-            stream = self._new_stream()
+            stream = self._new_stream(rec.version)
             try:
                 worker, ready = await Worker.start(
                     self._env(rec, stream), rec.code_path, generation, stream
@@ -314,9 +316,9 @@ class Runtime:
             "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {reason}",
         }
 
-    def _new_stream(self) -> str:
+    def _new_stream(self, version: str = "$LATEST") -> str:
         day = datetime.now(UTC).strftime("%Y/%m/%d")
-        return f"{day}/[$LATEST]{uuid.uuid4().hex}"
+        return f"{day}/[{version}]{uuid.uuid4().hex}"
 
     def _finish(
         self,

@@ -62,6 +62,12 @@ class FunctionRecord:
     policy: list[dict[str, Any]] | None = None
     event_config: dict[str, Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    version: str = "$LATEST"  # a published version's number, or $LATEST
+
+    @property
+    def pool_key(self) -> str:
+        """Execution environments are per function version."""
+        return self.name if self.version == "$LATEST" else f"{self.name}:{self.version}"
 
 
 @dataclass(slots=True)

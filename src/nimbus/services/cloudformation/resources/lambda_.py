@@ -68,7 +68,7 @@ class Function(Handler):
         lam = d.provider("lambda")
         if code.get("S3Bucket") == LOCAL_CODE_BUCKET:
             env = (props.get("Environment") or {}).get("Variables")
-            out = lam.create_function_from_folder(
+            out = await lam.create_function_from_folder(
                 name,
                 code["S3Key"],
                 handler=props["Handler"],
@@ -78,6 +78,7 @@ class Function(Handler):
                 memory_size=int(props.get("MemorySize", 128)),
                 environment={k: str(v) for k, v in env.items()} if env is not None else None,
                 description=props.get("Description", ""),
+                layers=props.get("Layers"),
             )
         elif old is None:
             req = {
@@ -172,52 +173,76 @@ class Permission(Handler):
                 raise
 
 
-def _require(d: Deployment, operation: str, rtype: str) -> None:
-    if not hasattr(d.provider("lambda"), operation):
-        raise AwsError("ValidationError", f"{rtype}: Nimbus's Lambda has no {operation} yet.")
-
-
 class Version(Handler):
     type = "AWS::Lambda::Version"
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
-        _require(d, "publish_version", self.type)
         out = await d.call(
             "lambda",
             "publish_version",
             {
                 "FunctionName": props["FunctionName"],
                 "Description": props.get("Description"),
+                "CodeSha256": props.get("CodeSha256"),
             },
         )
         return Applied(out["FunctionArn"], {"Version": out["Version"]})
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
         name, _, version = physical_id.rpartition(":")
-        await d.call("lambda", "delete_function", {"FunctionName": name, "Qualifier": version})
+        try:
+            await d.call("lambda", "delete_function", {"FunctionName": name, "Qualifier": version})
+        except AwsError as err:
+            # A publish with no change gives back an existing version: another Version
+            # resource (or an alias) may still use it, and then it stays.
+            if err.code != "ResourceConflictException":
+                raise
 
 
 class Alias(Handler):
     type = "AWS::Lambda::Alias"
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
-        _require(d, "create_alias", self.type)
-        out = await d.call(
-            "lambda",
-            "create_alias",
-            {
-                "FunctionName": props["FunctionName"],
-                "Name": props["Name"],
-                "FunctionVersion": str(props["FunctionVersion"]),
-                "Description": props.get("Description"),
-            },
-        )
+        out = await d.call("lambda", "create_alias", _alias_request(props))
+        return Applied(out["AliasArn"], {})
+
+    async def update(
+        self,
+        d: Deployment,
+        logical_id: str,
+        physical_id: str,
+        props: dict[str, Any],
+        old: dict[str, Any],
+    ) -> Applied:
+        if changed(props, old, "FunctionName", "Name"):
+            raise Replace()
+        req = _alias_request(props)
+        req.setdefault("Description", "")
+        req.setdefault("RoutingConfig", {"AdditionalVersionWeights": {}})
+        out = await d.call("lambda", "update_alias", req)
         return Applied(out["AliasArn"], {})
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
         await d.call(
             "lambda", "delete_alias", {"FunctionName": props["FunctionName"], "Name": props["Name"]}
         )
+
+
+def _alias_request(props: dict[str, Any]) -> dict[str, Any]:
+    req: dict[str, Any] = {
+        "FunctionName": props["FunctionName"],
+        "Name": props["Name"],
+        "FunctionVersion": str(props["FunctionVersion"]),
+        "Description": props.get("Description"),
+    }
+    weights = (props.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or []
+    if weights:  # CloudFormation lists {FunctionVersion, FunctionWeight}; the API takes a map
+        req["RoutingConfig"] = {
+            "AdditionalVersionWeights": {
+                str(w["FunctionVersion"]): float(w["FunctionWeight"]) for w in weights
+            }
+        }
+    return req
 
 
 class EventInvokeConfig(Handler):
