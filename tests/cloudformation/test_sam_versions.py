@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 WAIT = {"Delay": 0.2, "MaxAttempts": 600}  # generous for a loaded 2-core machine
+CAPS = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+
 TEMPLATE = """
 AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
@@ -80,7 +82,7 @@ def test_auto_publish_alias_and_layer(aws: Any, tmp_path: Path) -> None:
     (src / "requirements.txt").write_text(f"{_wheel(tmp_path)}\n")
     cfn, lam = aws("cloudformation"), aws("lambda")
     tags = [{"Key": "nimbus:template-dir", "Value": str(tmp_path)}]
-    cfn.create_stack(StackName="samver", TemplateBody=TEMPLATE, Tags=tags)
+    cfn.create_stack(StackName="samver", TemplateBody=TEMPLATE, Tags=tags, Capabilities=CAPS)
     cfn.get_waiter("stack_create_complete").wait(StackName="samver", WaiterConfig=WAIT)
     out = _outputs(cfn, "samver")
     name = out["FunctionName"]
@@ -95,7 +97,7 @@ def test_auto_publish_alias_and_layer(aws: Any, tmp_path: Path) -> None:
     assert _invoke(lam, name, "$LATEST")[1]["tag"] == "two"
     assert _invoke(lam, name, "live")[1]["tag"] == "one"
     # ... until a redeploy publishes version 2 and moves the alias.
-    cfn.update_stack(StackName="samver", TemplateBody=TEMPLATE, Tags=tags)
+    cfn.update_stack(StackName="samver", TemplateBody=TEMPLATE, Tags=tags, Capabilities=CAPS)
     cfn.get_waiter("stack_update_complete").wait(StackName="samver", WaiterConfig=WAIT)
     assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "2"
     assert _invoke(lam, name, "live") == ("2", {"tag": "two", "helper": "layer", "dep": "dep",

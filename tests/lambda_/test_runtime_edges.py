@@ -21,11 +21,12 @@ def _function(registry, ctx, name: str) -> None:
     role = registry.get("iam").create_role(
         {"RoleName": f"{name}-role", "AssumeRolePolicyDocument": json.dumps(TRUST)}, ctx
     )["Role"]["Arn"]
-    registry.get("lambda").create_function(
+    create = registry.get("lambda").create_function(
         {"FunctionName": name, "Runtime": "python3.11", "Role": role, "Handler": "app.handler",
          "Code": {"ZipFile": zip_code(SLOW)}, "Timeout": 30},
         ctx,
     )  # fmt: skip
+    asyncio.run(create)
 
 
 def test_cancelled_invoke_frees_its_environment(registry, ctx):
@@ -89,11 +90,12 @@ def test_a_runtime_other_than_the_interpreter_is_reported_once(registry, ctx, ca
     lam = registry.get("lambda")
     with caplog.at_level("WARNING", logger="nimbus.lambda"):
         for name in ("rt-a", "rt-b"):
-            lam.create_function(
+            create = lam.create_function(
                 {"FunctionName": name, "Runtime": other, "Role": role, "Handler": "app.handler",
                  "Code": {"ZipFile": zip_code(SLOW)}},
                 ctx,
             )  # fmt: skip
+            asyncio.run(create)
     told = [r.getMessage() for r in caplog.records if other in r.getMessage()]
     assert len(told) == 1
     assert f"python{sys.version_info.major}.{sys.version_info.minor}" in told[0]
