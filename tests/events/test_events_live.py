@@ -1,0 +1,158 @@
+"""EventBridge rules and targets with boto3 against a live server, and a rule firing a function."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from support import NimbusServer
+
+FN = "arn:aws:lambda:us-east-1:000000000000:function:nothing"
+
+
+def _code(error: Any) -> str:
+    return error.value.response["Error"]["Code"]
+
+
+def test_rule_lifecycle(aws: Any) -> None:
+    events = aws("events")
+    name = f"r-{uuid.uuid4().hex[:8]}"
+    arn = events.put_rule(Name=name, ScheduleExpression="rate(5 minutes)", Description="d")
+    assert arn["RuleArn"] == f"arn:aws:events:us-east-1:000000000000:rule/{name}"
+    rule = events.describe_rule(Name=name)
+    assert rule["ScheduleExpression"] == "rate(5 minutes)" and rule["State"] == "ENABLED"
+    assert rule["EventBusName"] == "default" and rule["Description"] == "d"
+    events.disable_rule(Name=name)
+    assert events.describe_rule(Name=name)["State"] == "DISABLED"
+    events.enable_rule(Name=name)
+    assert events.describe_rule(Name=name)["State"] == "ENABLED"
+    listed = events.list_rules(NamePrefix=name)["Rules"]
+    assert [r["Name"] for r in listed] == [name] and listed[0]["Arn"] == arn["RuleArn"]
+
+    out = events.put_targets(Rule=name, Targets=[
+        {"Id": "a", "Arn": FN, "Input": '{"x": 1}'},
+        {"Id": "q", "Arn": "arn:aws:sqs:us-east-1:000000000000:q"},
+    ])  # fmt: skip
+    assert out["FailedEntryCount"] == 1 and out["FailedEntries"][0]["TargetId"] == "q"
+    targets = events.list_targets_by_rule(Rule=name)["Targets"]
+    assert targets == [{"Id": "a", "Arn": FN, "Input": '{"x": 1}'}]
+
+    with pytest.raises(ClientError) as err:
+        events.delete_rule(Name=name)  # targets remain, as AWS refuses
+    assert _code(err) == "ValidationException"
+    assert "has targets" in err.value.response["Error"]["Message"]
+    events.remove_targets(Rule=name, Ids=["a"])
+    events.delete_rule(Name=name)
+    with pytest.raises(ClientError) as err:
+        events.describe_rule(Name=name)
+    assert _code(err) == "ResourceNotFoundException"
+
+
+def test_errors(aws: Any) -> None:
+    events = aws("events")
+    with pytest.raises(ClientError) as err:
+        events.put_rule(Name="bad", ScheduleExpression="rate(1 minutes)")
+    assert _code(err) == "ValidationException"
+    assert err.value.response["Error"]["Message"] == "Parameter ScheduleExpression is not valid."
+    with pytest.raises(ClientError) as err:
+        events.put_rule(Name="bad", ScheduleExpression="cron(0 10 * * * *)")
+    assert _code(err) == "ValidationException"
+    with pytest.raises(ClientError) as err:
+        events.put_rule(Name="bad")
+    assert _code(err) == "ValidationException"
+    with pytest.raises(ClientError) as err:
+        events.put_rule(Name="bad", EventPattern="{not json")
+    assert _code(err) == "InvalidEventPatternException"
+    with pytest.raises(ClientError) as err:
+        events.put_targets(Rule="missing", Targets=[{"Id": "a", "Arn": FN}])
+    assert _code(err) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as err:
+        events.enable_rule(Name="missing")
+    assert _code(err) == "ResourceNotFoundException"
+    events.put_rule(Name="good", ScheduleExpression="cron(0 12 ? * MON-FRI *)")
+    with pytest.raises(ClientError) as err:
+        events.put_targets(Rule="good", Targets=[{"Id": "a", "Arn": FN, "Input": "{oops"}])
+    assert _code(err) == "ValidationException"
+    events.delete_rule(Name="good")
+
+
+def test_list_rules_pages(aws: Any) -> None:
+    events = aws("events")
+    prefix = f"page-{uuid.uuid4().hex[:6]}-"
+    for i in range(5):
+        events.put_rule(Name=f"{prefix}{i}", ScheduleExpression="rate(1 day)")
+    pages = events.get_paginator("list_rules").paginate(
+        NamePrefix=prefix, PaginationConfig={"PageSize": 2}
+    )
+    names = [r["Name"] for page in pages for r in page["Rules"]]
+    assert names == [f"{prefix}{i}" for i in range(5)]
+
+
+# -- a live server whose scheduler runs 60x faster: rate(1 minute) fires every second ---------
+class FastServer(NimbusServer):
+    def start(self) -> None:
+        os.environ["NIMBUS_SCHEDULE_SPEEDUP"] = "60"
+        try:
+            super().start()
+        finally:
+            del os.environ["NIMBUS_SCHEDULE_SPEEDUP"]
+
+
+@pytest.fixture(scope="module")
+def fast_nimbus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NimbusServer]:
+    server = FastServer(tmp_path_factory.mktemp("fast") / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
+def _zip(source: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", source)
+    return buf.getvalue()
+
+
+def _fired(logs: Any, group: str) -> list[dict[str, Any]]:
+    try:
+        found = logs.filter_log_events(logGroupName=group, filterPattern="Scheduled")["events"]
+    except ClientError:
+        return []
+    return [json.loads(e["message"]) for e in found]
+
+
+def test_a_scheduled_rule_invokes_its_function(fast_nimbus: NimbusServer) -> None:
+    iam, lam = fast_nimbus.client("iam"), fast_nimbus.client("lambda")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"Service": "lambda.amazonaws.com"}}]}  # fmt: skip
+    role = iam.create_role(RoleName="tick", AssumeRolePolicyDocument=json.dumps(trust))
+    source = "import json\ndef handler(event, context):\n    print(json.dumps(event))\n"
+    fn = lam.create_function(FunctionName="tick", Runtime="python3.12", Role=role["Role"]["Arn"],
+                             Handler="app.handler", Code={"ZipFile": _zip(source)})  # fmt: skip
+    events, logs = fast_nimbus.client("events"), fast_nimbus.client("logs")
+    rule = events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")["RuleArn"]
+    events.put_targets(Rule="tick", Targets=[{"Id": "fn", "Arn": fn["FunctionArn"]}])
+
+    deadline = time.monotonic() + 30
+    while len(_fired(logs, "/aws/lambda/tick")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    fired = _fired(logs, "/aws/lambda/tick")
+    assert len(fired) >= 2, fast_nimbus.log.read_text()[-2000:]
+    assert fired[0]["resources"] == [rule] and fired[0]["detail-type"] == "Scheduled Event"
+    assert fired[0]["time"].endswith(":00Z") and fired[0]["time"] != fired[1]["time"]
+
+    # the rule survives a restart and keeps firing; disabled, it stops
+    fast_nimbus.restart()
+    seen = len(_fired(logs, "/aws/lambda/tick"))
+    deadline = time.monotonic() + 30
+    while len(_fired(logs, "/aws/lambda/tick")) <= seen and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert len(_fired(logs, "/aws/lambda/tick")) > seen
