@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 import uuid
 import zipfile
@@ -97,18 +96,10 @@ def test_list_rules_pages(aws: Any) -> None:
 
 
 # -- a live server whose scheduler runs 60x faster: rate(1 minute) fires every second ---------
-class FastServer(NimbusServer):
-    def start(self) -> None:
-        os.environ["NIMBUS_SCHEDULE_SPEEDUP"] = "60"
-        try:
-            super().start()
-        finally:
-            del os.environ["NIMBUS_SCHEDULE_SPEEDUP"]
-
-
 @pytest.fixture(scope="module")
 def fast_nimbus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NimbusServer]:
-    server = FastServer(tmp_path_factory.mktemp("fast") / "data")
+    data = tmp_path_factory.mktemp("fast") / "data"
+    server = NimbusServer(data, env={"NIMBUS_SCHEDULE_SPEEDUP": "60"})
     server.start()
     yield server
     server.stop()
