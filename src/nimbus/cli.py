@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--data-dir", type=Path, default=defaults.data_dir)
     up.add_argument("--region", default=defaults.region)
     up.add_argument("--no-apps", action="store_true", help="do not deploy the bundled apps")
+    up.add_argument(
+        "--apps-dir",
+        type=Path,
+        default=defaults.apps_dir,
+        help="folder of apps to deploy, one per subfolder (default: the repo's apps/)",
+    )
 
     status = commands.add_parser("status", help="show what runs and where")
     status.add_argument("--data-dir", type=Path, default=defaults.data_dir)
@@ -67,13 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_function_command(args)
     if args.command == "up":
         settings = Settings(
-            host=args.host, port=args.port, data_dir=args.data_dir, region=args.region
-        )
-        return run_up(settings)
+            host=args.host, port=args.port, data_dir=args.data_dir, region=args.region,
+            apps_dir=args.apps_dir,
+        )  # fmt: skip
+        return run_up(settings, deploy_apps=not args.no_apps)
     return run_status(args.data_dir, args.endpoint_url)
 
 
-def run_up(settings: Settings) -> int:
+def run_up(settings: Settings, deploy_apps: bool = True) -> int:
     import uvicorn
 
     class _Server(uvicorn.Server):
@@ -103,6 +110,11 @@ def run_up(settings: Settings) -> int:
             )
         )
         print(_banner(settings), flush=True)
+        if deploy_apps:
+            from nimbus.apps import DEFAULT_APPS_DIR, start_deploying
+
+            apps_dir = settings.apps_dir or DEFAULT_APPS_DIR
+            start_deploying(apps_dir, settings.base_url, settings.region)
 
     app = NimbusApp(settings, on_ready=ready)
     config = uvicorn.Config(
