@@ -147,3 +147,83 @@ def test_a_scheduled_rule_invokes_its_function(fast_nimbus: NimbusServer) -> Non
     while len(_fired(logs, "/aws/lambda/tick")) <= seen and time.monotonic() < deadline:
         time.sleep(0.3)
     assert len(_fired(logs, "/aws/lambda/tick")) > seen
+
+
+RULE_STACK = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code:
+        ZipFile: "def handler(event, context):\\n    return event\\n"
+  Nightly:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: "%s"
+      State: %s
+      Targets:
+        - Id: %s
+          Arn: !GetAtt Fn.Arn
+          Input: '{"job": "nightly"}'
+Outputs:
+  Rule:
+    Value: !Ref Nightly
+  RuleArn:
+    Value: !GetAtt Nightly.Arn
+"""
+
+
+def test_cloudformation_rule_create_update_delete(aws: Any) -> None:
+    cfn, events = aws("cloudformation"), aws("events")
+    name = f"rules-{uuid.uuid4().hex[:6]}"
+    waiter = {"Delay": 0.2, "MaxAttempts": 300}
+    cfn.create_stack(
+        StackName=name, TemplateBody=RULE_STACK % ("cron(0 2 * * ? *)", "ENABLED", "a")
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=waiter)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in
+               cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]}  # fmt: skip
+    rule = events.describe_rule(Name=outputs["Rule"])
+    assert rule["Arn"] == outputs["RuleArn"] and rule["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    (target,) = events.list_targets_by_rule(Rule=outputs["Rule"])["Targets"]
+    assert target["Id"] == "a" and target["Input"] == '{"job": "nightly"}'
+    assert ":function:" in target["Arn"]
+
+    cfn.update_stack(StackName=name, TemplateBody=RULE_STACK % ("rate(1 hour)", "DISABLED", "b"))
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=waiter)
+    rule = events.describe_rule(Name=outputs["Rule"])
+    assert rule["ScheduleExpression"] == "rate(1 hour)" and rule["State"] == "DISABLED"
+    targets = events.list_targets_by_rule(Rule=outputs["Rule"])["Targets"]
+    assert [t["Id"] for t in targets] == ["b"]
+
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=waiter)
+    with pytest.raises(ClientError) as err:
+        events.describe_rule(Name=outputs["Rule"])
+    assert _code(err) == "ResourceNotFoundException"
+
+
+def test_cloudformation_rejects_an_invalid_schedule(aws: Any) -> None:
+    cfn = aws("cloudformation")
+    name = f"bad-rule-{uuid.uuid4().hex[:6]}"
+    cfn.create_stack(StackName=name, TemplateBody=RULE_STACK % ("rate(1 minutes)", "ENABLED", "a"))
+    waiter = {"Delay": 0.2, "MaxAttempts": 300}
+    with pytest.raises(Exception):  # noqa: B017 - the waiter fails on a rolled-back stack
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=waiter)
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    reasons = [
+        e.get("ResourceStatusReason", "") for e in events if e["LogicalResourceId"] == "Nightly"
+    ]
+    assert any("Parameter ScheduleExpression is not valid." in r for r in reasons), reasons
