@@ -28,8 +28,11 @@ def free_port() -> int:
 class NimbusServer:
     """A ``nimbus up`` subprocess that tests may kill -9 and restart on the same data dir."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None,
+                 up_args: tuple[str, ...] = ("--no-apps",)) -> None:  # fmt: skip
         self.data_dir = data_dir
+        self.env = env or {}  # extra environment for the server process
+        self.up_args = up_args  # extra ``nimbus up`` flags
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -37,8 +40,8 @@ class NimbusServer:
 
     def start(self) -> None:
         cmd = [sys.executable, "-m", "nimbus", "up", "--port", str(self.port)]
-        cmd += ["--data-dir", str(self.data_dir), "--no-apps"]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        cmd += ["--data-dir", str(self.data_dir), *self.up_args]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30

@@ -1,4 +1,4 @@
-"""The ``nimbus`` command: up, status, deploy."""
+"""The ``nimbus`` command: up, status, deploy, invoke, logs."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--data-dir", type=Path, default=defaults.data_dir)
     up.add_argument("--region", default=defaults.region)
     up.add_argument("--no-apps", action="store_true", help="do not deploy the bundled apps")
+    up.add_argument(
+        "--apps-dir",
+        type=Path,
+        default=defaults.apps_dir,
+        help="folder of apps to deploy, one per subfolder (default: the repo's apps/)",
+    )
 
     status = commands.add_parser("status", help="show what runs and where")
     status.add_argument("--data-dir", type=Path, default=defaults.data_dir)
@@ -48,18 +54,33 @@ def main(argv: list[str] | None = None) -> int:
     dep.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
     dep.add_argument("--json", action="store_true", help="print only the outputs, as JSON")
 
+    inv = commands.add_parser("invoke", help="invoke a function; print its response payload")
+    inv.add_argument("function")
+    inv.add_argument("--payload", default="{}", help="the event as JSON, or @file.json")
+    logs = commands.add_parser("logs", help="print a function's CloudWatch logs")
+    logs.add_argument("function")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing until Ctrl-C")
+    logs.add_argument("--since", default="10m", help="how far back: 30s, 10m, 2h, 1d (10m)")
+    for sub in (inv, logs):
+        sub.add_argument("--endpoint-url", default=None)
+        sub.add_argument("--data-dir", type=Path, default=defaults.data_dir)
+        sub.add_argument("--region", default=defaults.region)
+
     args = parser.parse_args(argv)
     if args.command == "deploy":
         return run_deploy(args)
+    if args.command in ("invoke", "logs"):
+        return run_function_command(args)
     if args.command == "up":
         settings = Settings(
-            host=args.host, port=args.port, data_dir=args.data_dir, region=args.region
-        )
-        return run_up(settings)
+            host=args.host, port=args.port, data_dir=args.data_dir, region=args.region,
+            apps_dir=args.apps_dir,
+        )  # fmt: skip
+        return run_up(settings, deploy_apps=not args.no_apps)
     return run_status(args.data_dir, args.endpoint_url)
 
 
-def run_up(settings: Settings) -> int:
+def run_up(settings: Settings, deploy_apps: bool = True) -> int:
     import uvicorn
 
     class _Server(uvicorn.Server):
@@ -89,6 +110,11 @@ def run_up(settings: Settings) -> int:
             )
         )
         print(_banner(settings), flush=True)
+        if deploy_apps:
+            from nimbus.apps import DEFAULT_APPS_DIR, start_deploying
+
+            apps_dir = settings.apps_dir or DEFAULT_APPS_DIR
+            start_deploying(apps_dir, settings.base_url, settings.region)
 
     app = NimbusApp(settings, on_ready=ready)
     config = uvicorn.Config(
@@ -142,6 +168,19 @@ def run_deploy(args: argparse.Namespace) -> int:
         return 1
     name = args.stack_name or args.template.resolve().parent.name
     return deploy(args.template, name, endpoint, args.region, args.parameter_overrides, args.json)
+
+
+def run_function_command(args: argparse.Namespace) -> int:
+    from nimbus import function_cli
+
+    endpoint = _endpoint(args.data_dir, args.endpoint_url)
+    if endpoint is None:
+        print("Nimbus is not running. Start it with: nimbus up  (or pass --endpoint-url)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if args.command == "invoke":
+        return function_cli.invoke(args.function, args.payload, endpoint, args.region)
+    return function_cli.logs(args.function, args.follow, args.since, endpoint, args.region)
 
 
 def run_status(data_dir: Path, endpoint: str | None) -> int:

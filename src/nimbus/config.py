@@ -1,4 +1,9 @@
-"""Settings for one Nimbus server, from command-line flags with environment fallbacks."""
+"""Settings for one Nimbus server, from command-line flags with environment fallbacks.
+
+Test-only knob read by the events service: ``NIMBUS_SCHEDULE_SPEEDUP`` (default 1) makes the
+scheduler's clock run that many times faster, so at 60 a ``rate(1 minute)`` rule fires every
+second. Never set it for real use: scheduled event times then drift ahead of the wall clock.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ class Settings:
     data_dir: Path = Path(".nimbus")
     region: str = "us-east-1"
     account_id: str = ACCOUNT_ID
+    #: where ``nimbus up`` finds the bundled apps (None: the repository's ``apps/`` folder)
+    apps_dir: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -24,6 +31,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        apps_dir = os.environ.get("NIMBUS_APPS_DIR")
         return cls(
             host=os.environ.get("NIMBUS_HOST", "127.0.0.1"),
             port=int(os.environ.get("NIMBUS_PORT", "4566")),
@@ -31,4 +39,5 @@ class Settings:
             region=os.environ.get(
                 "NIMBUS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
             ),
+            apps_dir=Path(apps_dir) if apps_dir else None,
         )

@@ -62,6 +62,7 @@ class NimbusApp:
                 gc.freeze()
                 # Lambda resumes queued async invocations and S3 triggers left by a restart.
                 self.registry.get("lambda")
+                self.registry.get("events")  # starts the scheduler of scheduled rules
                 await send({"type": "lifespan.startup.complete"})
                 if self.on_ready is not None:
                     self.on_ready()

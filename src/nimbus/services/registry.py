@@ -19,6 +19,7 @@ PROVIDERS: dict[str, str] = {
     "cloudformation": "nimbus.services.cloudformation.provider:CloudFormationProvider",
     "apigatewayv2": "nimbus.services.apigatewayv2.provider:ApiGatewayV2Provider",
     "lambda": "nimbus.services.lambda_.provider:LambdaProvider",
+    "events": "nimbus.services.events.provider:EventsProvider",
 }
 
 

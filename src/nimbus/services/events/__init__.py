@@ -1,0 +1,1 @@
+"""Amazon EventBridge: scheduled rules that fire Lambda targets."""
