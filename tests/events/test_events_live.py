@@ -190,7 +190,9 @@ def test_cloudformation_rule_create_update_delete(aws: Any) -> None:
     name = f"rules-{uuid.uuid4().hex[:6]}"
     waiter = {"Delay": 0.2, "MaxAttempts": 300}
     cfn.create_stack(
-        StackName=name, TemplateBody=RULE_STACK % ("cron(0 2 * * ? *)", "ENABLED", "a")
+        StackName=name,
+        TemplateBody=RULE_STACK % ("cron(0 2 * * ? *)", "ENABLED", "a"),
+        Capabilities=["CAPABILITY_IAM"],
     )
     cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=waiter)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in
@@ -201,7 +203,11 @@ def test_cloudformation_rule_create_update_delete(aws: Any) -> None:
     assert target["Id"] == "a" and target["Input"] == '{"job": "nightly"}'
     assert ":function:" in target["Arn"]
 
-    cfn.update_stack(StackName=name, TemplateBody=RULE_STACK % ("rate(1 hour)", "DISABLED", "b"))
+    cfn.update_stack(
+        StackName=name,
+        TemplateBody=RULE_STACK % ("rate(1 hour)", "DISABLED", "b"),
+        Capabilities=["CAPABILITY_IAM"],
+    )
     cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=waiter)
     rule = events.describe_rule(Name=outputs["Rule"])
     assert rule["ScheduleExpression"] == "rate(1 hour)" and rule["State"] == "DISABLED"
@@ -218,7 +224,11 @@ def test_cloudformation_rule_create_update_delete(aws: Any) -> None:
 def test_cloudformation_rejects_an_invalid_schedule(aws: Any) -> None:
     cfn = aws("cloudformation")
     name = f"bad-rule-{uuid.uuid4().hex[:6]}"
-    cfn.create_stack(StackName=name, TemplateBody=RULE_STACK % ("rate(1 minutes)", "ENABLED", "a"))
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=RULE_STACK % ("rate(1 minutes)", "ENABLED", "a"),
+        Capabilities=["CAPABILITY_IAM"],
+    )
     waiter = {"Delay": 0.2, "MaxAttempts": 300}
     with pytest.raises(Exception):  # noqa: B017 - the waiter fails on a rolled-back stack
         cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=waiter)
