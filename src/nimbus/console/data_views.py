@@ -173,7 +173,7 @@ async def list_objects(api: ConsoleApi, request: HttpRequest, params: Params, na
             "size": o.get("Size"),
             "lastModified": o.get("LastModified"),
             "etag": o.get("ETag"),
-        }  # fmt: skip
+        }
         for o in out.get("Contents", [])
     ]
     return {

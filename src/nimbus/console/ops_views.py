@@ -134,9 +134,13 @@ async def function_metrics(api: ConsoleApi, request: HttpRequest, params: Params
         for key, metric, stat in _METRICS
     ]
     out = await api.call(
-        "cloudwatch", "GetMetricData", MetricDataQueries=queries, ScanBy="TimestampAscending",
-        StartTime=datetime.fromtimestamp(start, tz=UTC), EndTime=datetime.fromtimestamp(end, tz=UTC),
-    )  # fmt: skip
+        "cloudwatch",
+        "GetMetricData",
+        MetricDataQueries=queries,
+        ScanBy="TimestampAscending",
+        StartTime=datetime.fromtimestamp(start, tz=UTC),
+        EndTime=datetime.fromtimestamp(end, tz=UTC),
+    )
     series: dict[str, list[list[float]]] = {key: [] for key, _, _ in _METRICS}
     for result in out.get("MetricDataResults", []):
         points = zip(result["Timestamps"], result["Values"], strict=True)
