@@ -142,7 +142,8 @@ function jsonText(value) {
 async function fill(container, loader) {
   container.replaceChildren(loading());
   try {
-    container.replaceChildren(...[].concat(await loader()));
+    const nodes = [].concat(await loader()).flat(Infinity).filter((n) => n !== null && n !== undefined);
+    container.replaceChildren(...nodes);
   } catch (err) {
     container.replaceChildren(errorBox(err));
   }
