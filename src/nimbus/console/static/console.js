@@ -281,7 +281,7 @@ async function functionDetail(view, name) {
   });
   const refreshLogs = () => fill(logs, async () => {
     const { events } = await api(`functions/${enc(name)}/logs?limit=100`);
-    return logList(events, "No log events yet. Invoke the function to see some.");
+    return logList(events, "No log events yet. Invoke the function to see some.", { follow: true });
   });
 
   const form = h("form", {
@@ -351,12 +351,15 @@ function invokeResult(r) {
   ];
 }
 
-function logList(events, empty) {
+function logList(events, empty, { follow = false } = {}) {
   if (!events.length) return h("div", { class: "empty" }, empty);
-  return h("div", { class: "log-list" }, events.map((e) =>
+  const list = h("div", { class: "log-list" }, events.map((e) =>
     h("div", { class: "log-line" },
       h("span", { class: "ts" }, fmtTime(e.timestamp)),
       h("span", { class: "msg" }, e.message.replace(/\n$/, "")))));
+  // Recent logs read like a terminal: oldest on top, scrolled to the newest line.
+  if (follow) requestAnimationFrame(() => { list.scrollTop = list.scrollHeight; });
+  return list;
 }
 
 views.tables = async (view, name) => {
@@ -489,7 +492,9 @@ async function bucketDetail(view, bucket, prefix) {
     return [dataTable([
       {
         label: "Name",
-        cell: (o) => o.folder ? prefixLink(bucket, o.folder, "📁 " + o.folder.slice(prefix.length))
+        cell: (o) => o.folder
+          ? h("span", { class: "folder" }, h("span", { class: "folder-icon", "aria-hidden": "true" }),
+            prefixLink(bucket, o.folder, o.folder.slice(prefix.length)))
           : h("span", { class: "object-name" }, o.key.slice(prefix.length)),
       },
       { label: "Size", cell: (o) => (o.folder ? "" : fmtBytes(o.size)) },
@@ -527,7 +532,7 @@ async function bucketDetail(view, bucket, prefix) {
       file.value = "";
       load();
     },
-  }, h("label", { class: "field" }, `Upload to ${prefix || "/"}`, file), uploadButton);
+  }, h("label", { class: "field fixed" }, `Upload to ${prefix || "/"}`, file), uploadButton);
   view.append(card("Upload", form, status), card("Objects", listing));
   await load();
 }
