@@ -23,6 +23,18 @@ def test_browser_root_serves_the_console_and_signed_root_still_lists_buckets(nim
     assert b"Nimbus console" not in presigned.body
 
 
+def test_website_and_http_api_roots_are_not_the_console(nimbus, aws):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="console-site")
+    s3.put_bucket_website(
+        Bucket="console-site", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}
+    )
+    s3.put_object(Bucket="console-site", Key="index.html", Body=b"<p>the site</p>")
+    host = f"console-site.s3-website.localhost:{nimbus.port}"
+    site = raw_request(nimbus.endpoint, "GET", "/", headers={"Host": host})
+    assert site.status == 200 and site.body == b"<p>the site</p>"
+
+
 def test_static_assets_have_types_and_caching(nimbus):
     page = raw_request(nimbus.endpoint, "GET", "/").body.decode()
     js_path = page.split('src="', 1)[1].split('"', 1)[0]

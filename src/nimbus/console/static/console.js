@@ -312,7 +312,9 @@ async function functionDetail(view, name) {
     h("section", {}, h("div", { class: "page-head" }, h("h2", {}, "Metrics (last hour)"),
       h("button", { type: "button", onclick: () => refreshCharts() }, "Refresh")), charts),
     card(null, h("div", { class: "page-head" }, h("h2", {}, "Recent logs"),
-      h("button", { type: "button", onclick: () => refreshLogs() }, "Refresh")), logs),
+      h("div", { class: "row" },
+        h("a", { class: "button", href: `#/logs${qs({ group: `/aws/lambda/${name}` })}` }, "Search logs"),
+        h("button", { type: "button", onclick: () => refreshLogs() }, "Refresh"))), logs),
   ));
   await Promise.all([
     fill(config, async () => {
@@ -355,7 +357,7 @@ function logList(events, empty, { follow = false } = {}) {
   if (!events.length) return h("div", { class: "empty" }, empty);
   const list = h("div", { class: "log-list" }, events.map((e) =>
     h("div", { class: "log-line" },
-      h("span", { class: "ts" }, fmtTime(e.timestamp)),
+      h("span", { class: "ts", title: e.logStreamName || null }, fmtTime(e.timestamp)),
       h("span", { class: "msg" }, e.message.replace(/\n$/, "")))));
   // Recent logs read like a terminal: oldest on top, scrolled to the newest line.
   if (follow) requestAnimationFrame(() => { list.scrollTop = list.scrollHeight; });
