@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
+from botocore import xform_name
 from botocore.model import ServiceModel
 from botocore.validate import ParamValidator
 
@@ -175,8 +176,6 @@ class ConsoleApi:
             report = self._validator.validate(req, shape)
             if report.has_errors():
                 raise AwsError("ValidationException", report.generate_report(), 400)
-        from botocore import xform_name
-
         method = getattr(self.registry.get(service), xform_name(operation))
         result = method(req, self.context(service, operation))
         if inspect.isawaitable(result):

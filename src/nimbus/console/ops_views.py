@@ -98,11 +98,11 @@ async def function_logs(api: ConsoleApi, request: HttpRequest, params: Params, n
         raise
     events: list[dict[str, Any]] = []
     for stream in streams.get("logStreams", []):
-        name_ = stream["logStreamName"]
+        stream_name = stream["logStreamName"]
         out = await api.call(
-            "logs", "GetLogEvents", logGroupName=group, logStreamName=name_, limit=limit
+            "logs", "GetLogEvents", logGroupName=group, logStreamName=stream_name, limit=limit
         )
-        events += [{**e, "logStreamName": name_} for e in out.get("events", [])]
+        events += [{**e, "logStreamName": stream_name} for e in out.get("events", [])]
     events.sort(key=lambda e: (e["timestamp"], e.get("ingestionTime", 0)))
     return {"logGroup": group, "events": events[-limit:]}
 

@@ -213,8 +213,13 @@ async function stackDetail(view, name) {
   view.append(pageHead(name, h("a", { href: "#/stacks" }, "Stacks")));
   const body = h("div", { class: "stack" });
   view.append(body);
+  const mine = generation;
   await fill(body, async () => {
     const { stack, resources, events } = await api(`stacks/${enc(name)}`);
+    // A deployment in progress: look again shortly while this page is still the one shown.
+    if (/IN_PROGRESS$/.test(stack.StackStatus)) {
+      setTimeout(() => { if (mine === generation) route(); }, 2000);
+    }
     const outputs = stack.Outputs || [];
     return [
       card("Overview", props([
@@ -600,7 +605,7 @@ async function route() {
   const hash = location.hash.replace(/^#\/?/, "") || "stacks";
   const [path, search] = hash.split("?");
   const [section, ...rest] = path.split("/");
-  const name = rest.length ? decodeURIComponent(rest.join("/")) : null;
+  const name = rest.length && views[section] ? decodeURIComponent(rest.join("/")) : null;
   const query = new URLSearchParams(search || "");
   const render = views[section] || views.stacks;
   for (const a of document.querySelectorAll("#nav a")) {
