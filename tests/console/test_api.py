@@ -210,6 +210,8 @@ def test_functions_invoke_logs_and_metrics(console, seeded):
         assert time.monotonic() < deadline, metrics
         time.sleep(0.2)
     assert sum(v for _, v in series["errors"]) >= 1
+    wide = console.get(f"functions/{seeded.function}/metrics", minutes=1440, period=900)
+    assert wide["period"] == 900 and sum(v for _, v in wide["series"]["invocations"]) >= 2
     assert all(metrics["start"] <= t <= metrics["end"] for t, _ in series["invocations"])
 
     logs = console.get(f"functions/{seeded.function}/logs")

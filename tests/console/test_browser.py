@@ -92,11 +92,14 @@ def test_invoke_shows_result_logs_and_charts(page, seeded):
     while page.locator("svg[aria-label='Errors chart'] circle.point").count() == 0:
         assert time.monotonic() < deadline, "no error data points were drawn"
         page.wait_for_timeout(300)
-        page.click("text=Refresh >> nth=0")
+        page.click("#charts-refresh")
     invocations = page.locator("svg[aria-label='Invocations chart']")
     assert invocations.locator("circle.point").count() >= 1
     assert invocations.locator("polyline.line").count() == 1
     assert page.locator("svg[aria-label='Duration chart'] circle.point").count() >= 1
+    # A shorter range still holds the points just drawn.
+    page.select_option("#chart-range", "15")
+    page.locator("svg[aria-label='Invocations chart'] circle.point").first.wait_for()
     logs = page.locator("#function-logs")
     logs.get_by_text("from-the-browser").first.wait_for()
 

@@ -275,8 +275,16 @@ async function functionDetail(view, name) {
   const charts = h("div", { class: "grid", id: "charts" });
   const logs = h("div", { id: "function-logs" });
 
+  // Minutes shown -> seconds per point (at most a few hundred points per chart).
+  const ranges = { 15: 60, 60: 60, 360: 300, 1440: 900 };
+  const chartRange = h("select", { id: "chart-range", "aria-label": "Chart time range",
+    onchange: () => refreshCharts() },
+  [["15", "Last 15 minutes"], ["60", "Last hour"], ["360", "Last 6 hours"], ["1440", "Last 24 hours"]]
+    .map(([v, l]) => h("option", { value: v }, l)));
+  chartRange.value = "60";
   const refreshCharts = () => fill(charts, async () => {
-    const m = await api(`functions/${enc(name)}/metrics?minutes=60`);
+    const minutes = chartRange.value;
+    const m = await api(`functions/${enc(name)}/metrics${qs({ minutes, period: ranges[minutes] })}`);
     const opts = { start: m.start, end: m.end };
     return [
       lineChart("Invocations", m.series.invocations, { ...opts, unit: "Count" }),
@@ -314,8 +322,10 @@ async function functionDetail(view, name) {
 
   view.append(h("div", { class: "stack" },
     h("div", { class: "grid" }, card("Configuration", config), card("Test invoke", form)),
-    h("section", {}, h("div", { class: "page-head" }, h("h2", {}, "Metrics (last hour)"),
-      h("button", { type: "button", onclick: () => refreshCharts() }, "Refresh")), charts),
+    h("section", {}, h("div", { class: "page-head" }, h("h2", {}, "Metrics"),
+      h("div", { class: "row" }, chartRange,
+        h("button", { type: "button", id: "charts-refresh", onclick: () => refreshCharts() }, "Refresh"))),
+    charts),
     card(null, h("div", { class: "page-head" }, h("h2", {}, "Recent logs"),
       h("div", { class: "row" },
         h("a", { class: "button", href: `#/logs${qs({ group: `/aws/lambda/${name}` })}` }, "Search logs"),
@@ -515,7 +525,7 @@ async function bucketDetail(view, bucket, prefix) {
       },
     ], rows, { empty: "This folder is empty.", testid: "objects" }),
     r.next ? h("div", { class: "result-head" },
-      h("button", { type: "button", onclick: () => load(r.next) }, "More")) : null];
+      h("button", { type: "button", onclick: () => load(r.next) }, "Next page")) : null];
   });
 
   const file = h("input", { type: "file", id: "upload-file", "aria-label": "File to upload" });
@@ -609,7 +619,10 @@ async function route() {
   const query = new URLSearchParams(search || "");
   const render = views[section] || views.stacks;
   for (const a of document.querySelectorAll("#nav a")) {
-    a.classList.toggle("active", a.dataset.section === (views[section] ? section : "stacks"));
+    const active = a.dataset.section === (views[section] ? section : "stacks");
+    a.classList.toggle("active", active);
+    if (active) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
   }
   // A view still loading when the user navigates away renders into a detached node.
   const mine = ++generation;
