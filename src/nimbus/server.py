@@ -16,7 +16,7 @@ from nimbus.aws.errors import AwsError
 from nimbus.aws.http import HttpRequest, HttpResponse
 from nimbus.aws.streams import BodyStream
 from nimbus.config import Settings
-from nimbus.console import CONSOLE_PREFIX, Console, is_browser_root
+from nimbus.console import Console, is_console
 from nimbus.services.registry import ServiceRegistry
 
 log = logging.getLogger("nimbus.server")
@@ -74,7 +74,7 @@ class NimbusApp:
 
     async def route(self, request: HttpRequest) -> HttpResponse:
         path = request.path
-        if path.startswith(CONSOLE_PREFIX) or is_browser_root(request):
+        if is_console(request):
             return await self.console.handle(request)
         if path.startswith("/_nimbus/"):
             return self._nimbus(request)

@@ -21,6 +21,10 @@ def test_browser_root_serves_the_console_and_signed_root_still_lists_buckets(nim
     assert signed.status == 200 and b"<ListAllMyBucketsResult" in signed.body
     presigned = raw_request(nimbus.endpoint, "GET", "/", query="X-Amz-Algorithm=AWS4-HMAC-SHA256")
     assert b"Nimbus console" not in presigned.body
+    for path in ("/_nimbus/console", "/_nimbus/console/"):
+        assert b"Nimbus console" in raw_request(nimbus.endpoint, "GET", path).body
+    assert raw_request(nimbus.endpoint, "GET", "/_nimbus/consolex").status == 404
+    assert raw_request(nimbus.endpoint, "GET", "/_nimbus/health").status == 200
 
 
 def test_website_and_http_api_roots_are_not_the_console(nimbus, aws):

@@ -15,7 +15,12 @@ from .static import ASSET_PREFIX, StaticFiles
 CONSOLE_PREFIX = "/_nimbus/console/"
 
 
-def is_browser_root(request: HttpRequest) -> bool:
+def is_console(request: HttpRequest) -> bool:
+    """The console's own paths, or the endpoint's root opened by a person in a browser."""
+    return request.path.startswith(CONSOLE_PREFIX.rstrip("/")) or _is_browser_root(request)
+
+
+def _is_browser_root(request: HttpRequest) -> bool:
     """``GET /`` without a signature (header or presigned query) is a person, not an SDK."""
     if request.path != "/" or request.method not in ("GET", "HEAD"):
         return False
