@@ -145,6 +145,7 @@ def _banner(settings: Settings) -> str:
         f"  Services: {', '.join(sorted(PROVIDERS))}",
         f"  Use it:   export AWS_ENDPOINT_URL={url} AWS_DEFAULT_REGION={settings.region} "
         "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
+        f"  Console:  {url}/  (open it in a browser)",
         f"  Health:   {url}/_nimbus/health",
         f"  Websites: {url}/_website/<bucket>/",
         "  Stop with Ctrl-C.",

@@ -16,6 +16,7 @@ from nimbus.aws.errors import AwsError
 from nimbus.aws.http import HttpRequest, HttpResponse
 from nimbus.aws.streams import BodyStream
 from nimbus.config import Settings
+from nimbus.console import Console, is_console
 from nimbus.services.registry import ServiceRegistry
 
 log = logging.getLogger("nimbus.server")
@@ -36,6 +37,7 @@ class NimbusApp:
             settings.data_dir.resolve(), settings.region, settings.account_id, settings.base_url
         )
         self.dispatcher = Dispatcher(self.registry)
+        self.console = Console(self.registry, self.dispatcher.models)
         self.started = time.time()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,6 +75,8 @@ class NimbusApp:
 
     async def route(self, request: HttpRequest) -> HttpResponse:
         path = request.path
+        if is_console(request):
+            return await self.console.handle(request)
         if path.startswith("/_nimbus/"):
             return self._nimbus(request)
         if path.startswith("/_api/") or ".execute-api." in request.host:
