@@ -38,6 +38,8 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/dynamodb_items.py
 	$(BIN)/python benchmarks/s3_objects.py
+	$(BIN)/python benchmarks/lambda_invoke.py
+	$(BIN)/python benchmarks/http_api.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
