@@ -138,7 +138,17 @@ class Executor:
         self.event(logical_id, applied.physical_id, res.type, "UPDATE_COMPLETE")
         return None
 
-    async def delete(self, res: Resource, forget: bool = True) -> None:
+    async def delete(
+        self, res: Resource, forget: bool = True, *, replaced: bool = False, rollback: bool = False
+    ) -> None:
+        policy = res.policies.get("UpdateReplacePolicy" if replaced else "DeletionPolicy", "")
+        if policy == "Retain" or (policy == "RetainExceptOnCreate" and not rollback):
+            # The resource outlives the stack (or its replacement), as the template asked.
+            if forget and self.resources.get(res.logical_id) is res:
+                del self.resources[res.logical_id]
+                self.store.drop_resource(self.stack.stack_id, res.logical_id)
+            self.event(res.logical_id, res.physical_id, res.type, "DELETE_SKIPPED")
+            return
         self.event(res.logical_id, res.physical_id, res.type, "DELETE_IN_PROGRESS")
         handler = self.handlers.get(res.type)
         if handler is not None and res.physical_id:
@@ -177,6 +187,7 @@ class Executor:
                     old = await self.update(step.logical_id, props)
                     if old is not None:
                         replaced.append(old)
+                self._keep_policies(step.logical_id, resources[step.logical_id])
         except Exception as exc:
             reason = self._reason(exc)
             failed = next((s for s in steps if s.logical_id in (created[-1:] or [""])), None)
@@ -185,10 +196,19 @@ class Executor:
             raise RollbackNeeded(reason, created, previous) from exc
         # Clean-up phase, as AWS does: old copies of replaced resources and removed resources.
         for old in replaced:
-            await self.delete(old, forget=False)
+            await self.delete(old, forget=False, replaced=True)
         for step in steps:
             if step.action == "delete":
                 await self.delete(self.resources[step.logical_id])
+
+    def _keep_policies(self, logical_id: str, resource: dict[str, Any]) -> None:
+        res = self.resources.get(logical_id)
+        policies = {
+            k: str(resource[k]) for k in ("DeletionPolicy", "UpdateReplacePolicy") if k in resource
+        }
+        if res is not None and res.policies != policies:
+            res.policies = policies
+            self.store.put_resource(self.stack.stack_id, res)
 
     def _properties(self, logical_id: str, resource: dict[str, Any], scope: Scope) -> dict:
         try:
@@ -210,7 +230,7 @@ class Executor:
         for logical_id in reversed(created):
             res = self.resources.get(logical_id)
             if res is not None:
-                await self.delete(res)
+                await self.delete(res, rollback=True)
         for logical_id, res in list(self.resources.items()):
             before = previous.get(logical_id)
             if before is None:

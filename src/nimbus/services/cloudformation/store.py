@@ -55,6 +55,8 @@ class Resource:
     properties: dict[str, Any] = field(default_factory=dict)  # as resolved when applied
     attributes: dict[str, Any] = field(default_factory=dict)  # for Fn::GetAtt
     updated: float = 0.0
+    # The template's DeletionPolicy / UpdateReplacePolicy, when set.
+    policies: dict[str, str] = field(default_factory=dict)
 
     def to_doc(self) -> dict[str, Any]:
         return dict(self.__dict__)
