@@ -206,3 +206,35 @@ def test_local_folder_version_is_frozen(registry: Any, ctx: Any, tmp_path: Path)
         return out
 
     assert asyncio.run(scenario()) == [b'"one"', b'"two"', b"1,2", b'"two"']
+
+
+def test_iam_on_qualified_invokes_uses_the_qualified_arn(
+    lam: Any, make_function: Any, aws: Any
+) -> None:
+    from .conftest import make_role
+
+    target = make_function("def handler(event, context):\n    return 'hi'\n")
+    lam.publish_version(FunctionName=target)
+    lam.create_alias(FunctionName=target, Name="live", FunctionVersion="1")
+    arn = lam.get_function_configuration(FunctionName=target)["FunctionArn"]
+    role = make_role(aws("iam"), {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn}]})  # fmt: skip
+    caller = make_function(
+        "import boto3\nfrom botocore.exceptions import ClientError\n"
+        "def handler(event, context):\n"
+        "    out = {}\n"
+        "    for q in (None, 'live'):\n"
+        "        args = {'FunctionName': event['target']}\n"
+        "        if q:\n"
+        "            args['Qualifier'] = q\n"
+        "        try:\n"
+        "            boto3.client('lambda').invoke(**args)\n"
+        "            out[q or 'unqualified'] = 'ok'\n"
+        "        except ClientError as err:\n"
+        "            out[q or 'unqualified'] = err.response['Error']['Code']\n"
+        "    return out\n",
+        Role=role,
+        Timeout=30,
+    )
+    _reply, body = invoke(lam, caller, {"target": target})
+    assert body == {"unqualified": "ok", "live": "AccessDeniedException"}

@@ -74,7 +74,11 @@ class LambdaProvider(PermissionsMixin, VersionsMixin, Provider):
         name = req.get("FunctionName")
         if not name:
             return ["*"]
-        return [self.engine.arn(self.engine.split_name(name)[0])]
+        base, qualifier = self.engine.split_name(name)
+        qualifier = req.get("Qualifier") or qualifier
+        # A qualified call is authorized against the qualified ARN, as on AWS: a policy on
+        # function:NAME does not reach function:NAME:alias (function:NAME* does).
+        return [self.engine.arn(base) + (f":{qualifier}" if qualifier else "")]
 
     # -- functions ----------------------------------------------------------------------------
     async def _requirements(self, name: str, code_dir: str | Path) -> str | None:
