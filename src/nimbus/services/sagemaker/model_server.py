@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +209,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     while len(buf) < n:
         chunk = sock.recv(n - len(buf))
         if not chunk:
-            raise SystemExit(0)  # the server went away: this host is done
+            os._exit(0)  # the server went away: this host is done
         buf += chunk
     return bytes(buf)
 
@@ -220,6 +219,7 @@ class Server:
         self.sock = sock
         self.model = model
         self.lock = threading.Lock()
+        self.read_lock = threading.Lock()
 
     def send(self, head: dict[str, Any], body: bytes = b"") -> None:
         data = json.dumps(head).encode()
@@ -243,13 +243,22 @@ class Server:
         self.send(reply, bytes(out))
 
     def serve(self, threads: int) -> None:
-        pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="invocation")
+        """Leader/followers: whichever thread reads a request also runs it, and the next idle
+        thread takes over reading, so a request costs one thread wake-up, not a hand-off."""
+        workers = [threading.Thread(target=self._follow, daemon=True) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    def _follow(self) -> None:
         loads = json.loads
         while True:
-            hlen, blen = _HEAD.unpack(_recv_exact(self.sock, _HEAD.size))
-            head = loads(_recv_exact(self.sock, hlen))
-            body = _recv_exact(self.sock, blen) if blen else b""
-            pool.submit(self.handle, head, body)
+            with self.read_lock:
+                hlen, blen = _HEAD.unpack(_recv_exact(self.sock, _HEAD.size))
+                head = loads(_recv_exact(self.sock, hlen))
+                body = _recv_exact(self.sock, blen) if blen else b""
+            self.handle(head, body)
 
 
 def main() -> None:
