@@ -76,7 +76,7 @@ def encode(prediction: Any, accept: str) -> bytes:
     np = _np()
     if kind == CSV:
         out = io.StringIO()
-        np.savetxt(out, np.atleast_2d(np.asarray(prediction)), delimiter=",", fmt="%s")
+        np.savetxt(out, np.atleast_1d(np.asarray(prediction)), delimiter=",", fmt="%s")
         return out.getvalue().encode()
     if kind == NPY:
         buf = io.BytesIO()
