@@ -152,3 +152,23 @@ def test_cloudformation_stack(deploy: Deployer, aws: Any) -> None:
     cfn.get_waiter("stack_delete_complete").wait(
         StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     assert error_of(deploy.sm.describe_endpoint, EndpointName=name)[0] == "ValidationException"
+
+
+def test_model_timeout_is_a_model_error(tmp_path: Any) -> None:
+    server = NimbusServer(tmp_path / "data", env={"NIMBUS_SAGEMAKER_MODEL_TIMEOUT": "1"})
+    server.start()
+    try:
+        deploy = Deployer(server.client)
+        source = ("import time\n\ndef model_fn(model_dir):\n    return None\n\n"
+                  "def transform_fn(model, body, content_type, accept):\n"
+                  "    time.sleep(float(body))\n    return b'done'\n")  # fmt: skip
+        name = deploy.endpoint(deploy.config(("AllTraffic", deploy.model(
+            {"code/inference.py": source}), 1.0)))  # fmt: skip
+        assert deploy.runtime.invoke_endpoint(EndpointName=name, Body=b"0")["Body"].read() == (
+            b"done")  # fmt: skip
+        code, status, response = error_of(deploy.runtime.invoke_endpoint, EndpointName=name,
+                                          Body=b"3")  # fmt: skip
+        assert (code, status) == ("ModelError", 424)
+        assert "timed out" in response["Error"]["Message"]
+    finally:
+        server.stop()

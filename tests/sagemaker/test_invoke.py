@@ -165,3 +165,23 @@ def test_metrics_and_logs(deploy: Deployer, aws: Any) -> None:
     events = logs.filter_log_events(logGroupName=group)["events"]
     text = "\n".join(e["message"] for e in events)
     assert "predicting (1, 3)" in text and "RuntimeError" in text
+
+
+def test_crashed_model_server_is_replaced(deploy: Deployer) -> None:
+    source = ("import os\n\ndef model_fn(model_dir):\n    return None\n\n"
+              "def transform_fn(model, body, content_type, accept):\n"
+              "    if body == b'crash':\n        os._exit(3)\n    return b'ok', 'text/plain'\n")  # fmt: skip
+    name = deploy.endpoint(deploy.config(("AllTraffic", deploy.model(
+        {"code/inference.py": source}), 1.0)))  # fmt: skip
+    rt = deploy.runtime
+    code, status, response = error_of(rt.invoke_endpoint, EndpointName=name, Body=b"crash")
+    assert (code, status, response["OriginalStatusCode"]) == ("ModelError", 424, 500)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            assert rt.invoke_endpoint(EndpointName=name, Body=b"x")["Body"].read() == b"ok"
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

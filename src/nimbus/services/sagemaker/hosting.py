@@ -34,6 +34,9 @@ class Variant:
     weight: float
     host: ModelHost
     stream: str  # the CloudWatch Logs stream: <variant>/<instance id>
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str = ""
+    restarting: asyncio.Task[None] | None = None
 
 
 @dataclass(slots=True)
@@ -138,7 +141,24 @@ class Hosting:
 
         host = await ModelHost.start(env, cwd, on_log)
         return Variant(spec["VariantName"], spec["ModelName"],
-                       float(spec.get("InitialVariantWeight", 1.0)), host, stream)  # fmt: skip
+                       float(spec.get("InitialVariantWeight", 1.0)), host, stream, env, cwd)  # fmt: skip
+
+    def _replace_host(self, endpoint: str, variant: Variant) -> None:
+        """A crashed host is replaced in the background, as SageMaker replaces an instance."""
+        if variant.restarting is not None and not variant.restarting.done():
+            return
+        group = self.log_group(endpoint)
+        telemetry = self.telemetry
+
+        async def restart() -> None:
+            try:
+                variant.host = await ModelHost.start(
+                    variant.env, variant.cwd, lambda line: telemetry.log_line(group, variant.stream, line)
+                )
+            except LoadFailed as exc:
+                telemetry.log_line(group, variant.stream, f"Restarting the model failed: {exc}")
+
+        variant.restarting = asyncio.ensure_future(restart())
 
     def activate(self, live: LiveEndpoint) -> None:
         """Move traffic to ``live`` at once; the old variants finish what they hold, then stop."""
@@ -202,6 +222,8 @@ class Hosting:
                            "OriginalMessage": "timed out", "LogStreamArn": log_arn})  # fmt: skip
         except HostDied:
             self._sample(endpoint, variant, began, 0, 500)
+            if self.live.get(endpoint) is live:
+                self._replace_host(endpoint, variant)
             self.telemetry.log_line(self.log_group(endpoint), variant.stream,
                                     "The model server exited unexpectedly.")  # fmt: skip
             raise model_error(500, "The model server exited unexpectedly.", endpoint, log_arn,
