@@ -57,11 +57,17 @@ class Deployer:
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=tar_gz(files))
         return f"s3://{BUCKET}/{key}"
 
-    def model(self, files: dict[str, bytes | str] | None = None, url: str | None = None,
-              env: dict[str, str] | None = None) -> str:  # fmt: skip
+    def model(
+        self,
+        files: dict[str, bytes | str] | None = None,
+        url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> str:
         name = f"model-{uuid.uuid4().hex[:10]}"
-        container: dict[str, Any] = {"Image": "local/inference:1", "ModelDataUrl": url or
-                                     self.upload(files or {})}  # fmt: skip
+        container: dict[str, Any] = {
+            "Image": "local/inference:1",
+            "ModelDataUrl": url or self.upload(files or {}),
+        }
         if env:
             container["Environment"] = env
         self.sm.create_model(ModelName=name, PrimaryContainer=container, ExecutionRoleArn=ROLE)
@@ -73,10 +79,15 @@ class Deployer:
         self.sm.create_endpoint_config(
             EndpointConfigName=name,
             ProductionVariants=[
-                {"VariantName": v, "ModelName": m, "InitialVariantWeight": w,
-                 "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
+                {
+                    "VariantName": v,
+                    "ModelName": m,
+                    "InitialVariantWeight": w,
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                }
                 for v, m, w in variants
-            ],  # fmt: skip
+            ],
         )
         self.configs.append(name)
         return name

@@ -15,9 +15,10 @@ def test_lifecycle_with_waiters(deploy: Deployer) -> None:
     assert described["ModelArn"].endswith(f":model/{model}")
     assert described["PrimaryContainer"]["Image"] == "local/inference:1"
     config = deploy.config(("AllTraffic", model, 1.0))
-    assert sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0][
-        "ModelName"
-    ] == model
+    assert (
+        sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]["ModelName"]
+        == model
+    )
     name = deploy.endpoint(config, wait=False)
     assert sm.describe_endpoint(EndpointName=name)["EndpointStatus"] in ("Creating", "InService")
     sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=WAIT)
@@ -32,9 +33,9 @@ def test_lifecycle_with_waiters(deploy: Deployer) -> None:
     assert [e["EndpointName"] for e in listed] == [name]
     assert model in [m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]]
     assert config in [
-        c["EndpointConfigName"] for c in sm.list_endpoint_configs(NameContains=config)[
-            "EndpointConfigs"]
-    ]  # fmt: skip
+        c["EndpointConfigName"]
+        for c in sm.list_endpoint_configs(NameContains=config)["EndpointConfigs"]
+    ]
     sm.delete_endpoint(EndpointName=name)
     sm.get_waiter("endpoint_deleted").wait(EndpointName=name, WaiterConfig=WAIT)
     sm.delete_endpoint_config(EndpointConfigName=config)
@@ -52,21 +53,33 @@ def test_errors_are_validation_exceptions(deploy: Deployer) -> None:
     )
     assert code == "ValidationException" and "already existing" in response["Error"]["Message"]
     code, _, response = error_of(
-        sm.create_endpoint_config, EndpointConfigName="cfg-missing-model",
-        ProductionVariants=[{"VariantName": "a", "ModelName": "no-such-model",
-                             "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
-    )  # fmt: skip
+        sm.create_endpoint_config,
+        EndpointConfigName="cfg-missing-model",
+        ProductionVariants=[
+            {
+                "VariantName": "a",
+                "ModelName": "no-such-model",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
     assert code == "ValidationException"
     assert 'Could not find model "arn:aws:sagemaker:' in response["Error"]["Message"]
-    code, _, response = error_of(sm.create_endpoint, EndpointName="e-x",
-                                 EndpointConfigName="no-such-config")  # fmt: skip
-    assert code == "ValidationException" and "endpoint configuration" in response["Error"][
-        "Message"]  # fmt: skip
+    code, _, response = error_of(
+        sm.create_endpoint, EndpointName="e-x", EndpointConfigName="no-such-config"
+    )
+    assert (
+        code == "ValidationException" and "endpoint configuration" in response["Error"]["Message"]
+    )
     code, _, response = error_of(sm.describe_endpoint, EndpointName="no-such-endpoint")
     assert (code, response["Error"]["Message"]) == (
-        "ValidationException", 'Could not find endpoint "no-such-endpoint".')  # fmt: skip
+        "ValidationException",
+        'Could not find endpoint "no-such-endpoint".',
+    )
     assert error_of(sm.delete_endpoint, EndpointName="no-such-endpoint")[0] == (
-        "ValidationException")  # fmt: skip
+        "ValidationException"
+    )
 
 
 @pytest.mark.parametrize("case", ["missing-archive", "load-error"])
@@ -74,8 +87,9 @@ def test_failed_endpoint_has_a_reason(deploy: Deployer, case: str) -> None:
     if case == "missing-archive":
         model = deploy.model(url="s3://sm-test-models/nothing/here/model.tar.gz")
     else:
-        model = deploy.model({"code/inference.py": "def model_fn(d):\n    raise ValueError("
-                                                   "'weights are corrupt')\n"})  # fmt: skip
+        model = deploy.model(
+            {"code/inference.py": "def model_fn(d):\n    raise ValueError('weights are corrupt')\n"}
+        )
     name = deploy.endpoint(deploy.config(("AllTraffic", model, 1.0)), wait=False)
     with pytest.raises(WaiterError):
         deploy.sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=WAIT)

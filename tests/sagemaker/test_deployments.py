@@ -40,7 +40,9 @@ def test_blue_green_update_under_load_fails_no_request(deploy: Deployer, aws: An
         time.sleep(0.5)
         deploy.sm.update_endpoint(EndpointName=name, EndpointConfigName=green)
         assert deploy.sm.describe_endpoint(EndpointName=name)["EndpointStatus"] in (
-            "Updating", "InService")  # fmt: skip
+            "Updating",
+            "InService",
+        )
         deploy.sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=WAIT)
         time.sleep(0.5)
     finally:
@@ -78,29 +80,67 @@ def test_endpoints_come_back_after_restart(fresh_nimbus: NimbusServer) -> None:
 def _role_client(aws: Any, service: str, policy: dict[str, Any]) -> Any:
     iam = aws("iam")
     role = f"sm-caller-{uuid.uuid4().hex[:8]}"
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-             "Principal": {"AWS": "arn:aws:iam::000000000000:root"}}]}  # fmt: skip
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+            }
+        ],
+    }
     arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     iam.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=json.dumps(policy))
     creds = aws("sts").assume_role(RoleArn=arn, RoleSessionName="caller")["Credentials"]
-    return aws(service, aws_access_key_id=creds["AccessKeyId"],
-               aws_secret_access_key=creds["SecretAccessKey"],
-               aws_session_token=creds["SessionToken"])  # fmt: skip
+    return aws(
+        service,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
 
 
 def test_invoke_endpoint_needs_permission(deploy: Deployer, aws: Any) -> None:
     name = deploy.onnx_endpoint(scale=2.0)
     arn = f"arn:aws:sagemaker:us-east-1:000000000000:endpoint/{name.lower()}"
-    allowed = _role_client(aws, "sagemaker-runtime", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": arn}]})  # fmt: skip
+    allowed = _role_client(
+        aws,
+        "sagemaker-runtime",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": arn}
+            ],
+        },
+    )
     assert _answer(allowed, name) == 2.0
-    denied = _role_client(aws, "sagemaker-runtime", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint",
-         "Resource": arn + "-other"}]})  # fmt: skip
+    denied = _role_client(
+        aws,
+        "sagemaker-runtime",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sagemaker:InvokeEndpoint",
+                    "Resource": arn + "-other",
+                }
+            ],
+        },
+    )
     code, status, _ = error_of(denied.invoke_endpoint, EndpointName=name, Body=b"[1,1,1]")
     assert (code, status) == ("AccessDeniedException", 400)
-    sm = _role_client(aws, "sagemaker", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sagemaker:DescribeEndpoint", "Resource": arn}]})  # fmt: skip
+    sm = _role_client(
+        aws,
+        "sagemaker",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sagemaker:DescribeEndpoint", "Resource": arn}
+            ],
+        },
+    )
     assert sm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
     assert error_of(sm.delete_endpoint, EndpointName=name)[0] == "AccessDeniedException"
 
@@ -138,19 +178,26 @@ def test_cloudformation_stack(deploy: Deployer, aws: Any) -> None:
     cfn = aws("cloudformation")
     url = deploy.upload({"model.onnx": scale_model(7.0)})
     stack = f"sm-{uuid.uuid4().hex[:8]}"
-    cfn.create_stack(StackName=stack, TemplateBody=STACK,
-                     Parameters=[{"ParameterKey": "ModelDataUrl", "ParameterValue": url}])  # fmt: skip
+    cfn.create_stack(
+        StackName=stack,
+        TemplateBody=STACK,
+        Parameters=[{"ParameterKey": "ModelDataUrl", "ParameterValue": url}],
+    )
     cfn.get_waiter("stack_create_complete").wait(
-        StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-    outputs = {o["OutputKey"]: o["OutputValue"]
-               for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}  # fmt: skip
+        StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
+    }
     name = outputs["EndpointName"]
     assert outputs["EndpointArn"].endswith(f":endpoint/{name.lower()}")
     assert deploy.sm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
     assert _answer(deploy.runtime, name) == 7.0
     cfn.delete_stack(StackName=stack)
     cfn.get_waiter("stack_delete_complete").wait(
-        StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
     assert error_of(deploy.sm.describe_endpoint, EndpointName=name)[0] == "ValidationException"
 
 
@@ -159,15 +206,20 @@ def test_model_timeout_is_a_model_error(tmp_path: Any) -> None:
     server.start()
     try:
         deploy = Deployer(server.client)
-        source = ("import time\n\ndef model_fn(model_dir):\n    return None\n\n"
-                  "def transform_fn(model, body, content_type, accept):\n"
-                  "    time.sleep(float(body))\n    return b'done'\n")  # fmt: skip
-        name = deploy.endpoint(deploy.config(("AllTraffic", deploy.model(
-            {"code/inference.py": source}), 1.0)))  # fmt: skip
+        source = (
+            "import time\n\ndef model_fn(model_dir):\n    return None\n\n"
+            "def transform_fn(model, body, content_type, accept):\n"
+            "    time.sleep(float(body))\n    return b'done'\n"
+        )
+        name = deploy.endpoint(
+            deploy.config(("AllTraffic", deploy.model({"code/inference.py": source}), 1.0))
+        )
         assert deploy.runtime.invoke_endpoint(EndpointName=name, Body=b"0")["Body"].read() == (
-            b"done")  # fmt: skip
-        code, status, response = error_of(deploy.runtime.invoke_endpoint, EndpointName=name,
-                                          Body=b"3")  # fmt: skip
+            b"done"
+        )
+        code, status, response = error_of(
+            deploy.runtime.invoke_endpoint, EndpointName=name, Body=b"3"
+        )
         assert (code, status) == ("ModelError", 424)
         assert "timed out" in response["Error"]["Message"]
     finally:

@@ -57,7 +57,9 @@ def _unpack(data: bytes, target: Path, url: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def prepare(registry: Any, data_dir: Path, container: dict[str, Any], model: str) -> tuple[str, str]:
+def prepare(
+    registry: Any, data_dir: Path, container: dict[str, Any], model: str
+) -> tuple[str, str]:
     """(model folder, installed requirements folder or "") for a container definition."""
     url = container.get("ModelDataUrl") or (
         ((container.get("ModelDataSource") or {}).get("S3DataSource") or {}).get("S3Uri")

@@ -27,10 +27,12 @@ def page(docs: list[dict[str, Any]], req: Req, name_key: str, summary: tuple[str
     """List* filtering, sorting and paging, shared by models, configs and endpoints."""
     wanted = (req.get("NameContains") or "").lower()
     docs = [d for d in docs if wanted in d[name_key].lower()]
-    for key, member, before in (("CreationTimeBefore", "CreationTime", True),
-                                ("CreationTimeAfter", "CreationTime", False),
-                                ("LastModifiedTimeBefore", "LastModifiedTime", True),
-                                ("LastModifiedTimeAfter", "LastModifiedTime", False)):  # fmt: skip
+    for key, member, before in (
+        ("CreationTimeBefore", "CreationTime", True),
+        ("CreationTimeAfter", "CreationTime", False),
+        ("LastModifiedTimeBefore", "LastModifiedTime", True),
+        ("LastModifiedTimeAfter", "LastModifiedTime", False),
+    ):
         bound = req.get(key)
         if bound is not None:
             limit = bound.timestamp() if isinstance(bound, datetime) else float(bound)
@@ -39,8 +41,10 @@ def page(docs: list[dict[str, Any]], req: Req, name_key: str, summary: tuple[str
         docs = [d for d in docs if d.get("EndpointStatus") == req["StatusEquals"]]
     sort_by = req.get("SortBy") or "CreationTime"
     sort_key = {"Name": name_key, "CreationTime": "CreationTime", "Status": "EndpointStatus"}
-    docs.sort(key=lambda d: d.get(sort_key.get(sort_by, "CreationTime")) or "",
-              reverse=(req.get("SortOrder") or "Descending") == "Descending")  # fmt: skip
+    docs.sort(
+        key=lambda d: d.get(sort_key.get(sort_by, "CreationTime")) or "",
+        reverse=(req.get("SortOrder") or "Descending") == "Descending",
+    )
     start = int(req.get("NextToken") or 0)
     size = int(req.get("MaxResults") or 10)
     chunk = docs[start : start + size]
@@ -68,7 +72,9 @@ class Control:
 
     def insert(self, kind: str, name: str, doc: dict[str, Any]) -> None:
         if not self.store.insert(kind, name, doc):
-            raise invalid(f'Cannot create already existing {_KINDS[kind]} "{self.arn(kind, name)}".')
+            raise invalid(
+                f'Cannot create already existing {_KINDS[kind]} "{self.arn(kind, name)}".'
+            )
 
     # -- models -------------------------------------------------------------------------------
     def create_model(self, req: Req) -> Out:
@@ -85,8 +91,13 @@ class Control:
             "CreationTime": time.time(),
             "EnableNetworkIsolation": bool(req.get("EnableNetworkIsolation", False)),
         }
-        for key in ("PrimaryContainer", "Containers", "ExecutionRoleArn", "VpcConfig",
-                    "InferenceExecutionConfig"):  # fmt: skip
+        for key in (
+            "PrimaryContainer",
+            "Containers",
+            "ExecutionRoleArn",
+            "VpcConfig",
+            "InferenceExecutionConfig",
+        ):
             if req.get(key):
                 doc[key] = req[key]
         doc["_Tags"] = req.get("Tags") or []
@@ -102,8 +113,9 @@ class Control:
         return {}
 
     def list_models(self, req: Req) -> Out:
-        out = page(self.store.all(MODEL), req, "ModelName",
-                   ("ModelName", "ModelArn", "CreationTime"))  # fmt: skip
+        out = page(
+            self.store.all(MODEL), req, "ModelName", ("ModelName", "ModelArn", "CreationTime")
+        )
         out["Models"] = out.pop("items")
         return out
 
@@ -122,9 +134,13 @@ class Control:
             seen.add(variant)
             self.require(MODEL, spec["ModelName"])
             serverless = spec.get("ServerlessConfig")
-            if not serverless and not (spec.get("InstanceType") and spec.get("InitialInstanceCount")):
-                raise invalid(f"Variant {variant} needs InstanceType and InitialInstanceCount, or "
-                              "a ServerlessConfig.")  # fmt: skip
+            if not serverless and not (
+                spec.get("InstanceType") and spec.get("InitialInstanceCount")
+            ):
+                raise invalid(
+                    f"Variant {variant} needs InstanceType and InitialInstanceCount, or "
+                    "a ServerlessConfig."
+                )
             weight = float(spec.get("InitialVariantWeight", 1.0))
             if weight < 0:
                 raise invalid(f"InitialVariantWeight of variant {variant} must not be negative.")
@@ -152,8 +168,12 @@ class Control:
         return {}
 
     def list_endpoint_configs(self, req: Req) -> Out:
-        out = page(self.store.all(CONFIG), req, "EndpointConfigName",
-                   ("EndpointConfigName", "EndpointConfigArn", "CreationTime"))  # fmt: skip
+        out = page(
+            self.store.all(CONFIG),
+            req,
+            "EndpointConfigName",
+            ("EndpointConfigName", "EndpointConfigArn", "CreationTime"),
+        )
         out["EndpointConfigs"] = out.pop("items")
         return out
 

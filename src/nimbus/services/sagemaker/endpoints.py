@@ -21,14 +21,22 @@ def summaries(snapshot: dict[str, Any], weights: dict[str, float] | None = None)
     now = time.time()
     for spec in snapshot["config"]["ProductionVariants"]:
         model = snapshot["models"][spec["ModelName"]]
-        containers = [model["PrimaryContainer"]] if model.get("PrimaryContainer") else (
-            model.get("Containers") or [])  # fmt: skip
+        containers = (
+            [model["PrimaryContainer"]]
+            if model.get("PrimaryContainer")
+            else (model.get("Containers") or [])
+        )
         weight = (weights or {}).get(spec["VariantName"], spec["InitialVariantWeight"])
         summary: Out = {
             "VariantName": spec["VariantName"],
-            "DeployedImages": [{"SpecifiedImage": c.get("Image", ""),
-                                "ResolvedImage": c.get("Image", ""),
-                                "ResolutionTime": now} for c in containers],  # fmt: skip
+            "DeployedImages": [
+                {
+                    "SpecifiedImage": c.get("Image", ""),
+                    "ResolvedImage": c.get("Image", ""),
+                    "ResolutionTime": now,
+                }
+                for c in containers
+            ],
             "CurrentWeight": weight,
             "DesiredWeight": weight,
         }
@@ -57,8 +65,11 @@ class Endpoints:
     def _spawn(self, name: str, work: Any) -> asyncio.Task[None]:
         task = asyncio.ensure_future(work)
         self.tasks[name.lower()] = task
-        task.add_done_callback(lambda t: self.tasks.pop(name.lower(), None) if
-                               self.tasks.get(name.lower()) is t else None)  # fmt: skip
+        task.add_done_callback(
+            lambda t: (
+                self.tasks.pop(name.lower(), None) if self.tasks.get(name.lower()) is t else None
+            )
+        )
         return task
 
     # -- operations ---------------------------------------------------------------------------
@@ -84,8 +95,13 @@ class Endpoints:
         return public(self.control.require(ENDPOINT, req["EndpointName"]))
 
     def list_endpoints(self, req: Req) -> Out:
-        summary = ("EndpointName", "EndpointArn", "CreationTime", "LastModifiedTime",
-                   "EndpointStatus")  # fmt: skip
+        summary = (
+            "EndpointName",
+            "EndpointArn",
+            "CreationTime",
+            "LastModifiedTime",
+            "EndpointStatus",
+        )
         out = page(self.store.all(ENDPOINT), req, "EndpointName", summary)
         out["Endpoints"] = out.pop("items")
         return out
@@ -124,8 +140,10 @@ class Endpoints:
         for desired in req["DesiredWeightsAndCapacities"]:
             variant = known.get(desired["VariantName"])
             if variant is None:
-                raise invalid(f"The variant name(s) [{desired['VariantName']}] is/are not "
-                              f"present in endpoint {doc['EndpointName']}.")  # fmt: skip
+                raise invalid(
+                    f"The variant name(s) [{desired['VariantName']}] is/are not "
+                    f"present in endpoint {doc['EndpointName']}."
+                )
             if desired.get("DesiredWeight") is not None:
                 weights[desired["VariantName"]] = float(desired["DesiredWeight"])
             if desired.get("DesiredInstanceCount") is not None:
@@ -135,8 +153,9 @@ class Endpoints:
         for name, weight in weights.items():
             known[name]["CurrentWeight"] = known[name]["DesiredWeight"] = weight
         for spec in doc["_Deployed"]["config"]["ProductionVariants"]:
-            spec["InitialVariantWeight"] = weights.get(spec["VariantName"],
-                                                       spec["InitialVariantWeight"])  # fmt: skip
+            spec["InitialVariantWeight"] = weights.get(
+                spec["VariantName"], spec["InitialVariantWeight"]
+            )
         self._save(doc)
         self.hosting.set_weights(doc["EndpointName"], weights)
         return {"EndpointArn": doc["EndpointArn"]}
@@ -169,8 +188,13 @@ class Endpoints:
                 self._save(doc, EndpointStatus="Failed", FailureReason=reason)
             return
         self.hosting.activate(live)
-        self._save(doc, EndpointStatus="InService", EndpointConfigName=live.config,
-                   ProductionVariants=summaries(snapshot), _Deployed=snapshot)  # fmt: skip
+        self._save(
+            doc,
+            EndpointStatus="InService",
+            EndpointConfigName=live.config,
+            ProductionVariants=summaries(snapshot),
+            _Deployed=snapshot,
+        )
 
     def resume(self) -> None:
         """After a restart: bring InService endpoints back and finish interrupted transitions."""

@@ -34,8 +34,13 @@ class LoadFailed(Exception):
 
 
 class ModelHost:
-    def __init__(self, proc: asyncio.subprocess.Process, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter, on_log: Callable[[str], None]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_log: Callable[[str], None],
+    ) -> None:
         self.proc = proc
         self.reader = reader
         self.writer = writer
@@ -54,12 +59,16 @@ class ModelHost:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, SERVER,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, pass_fds=(child.fileno(),),
-                env={**env, "NIMBUS_SM_FD": str(child.fileno())}, cwd=cwd,
+                sys.executable,
+                SERVER,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                pass_fds=(child.fileno(),),
+                env={**env, "NIMBUS_SM_FD": str(child.fileno())},
+                cwd=cwd,
                 start_new_session=True,  # the model's own children die with its group
-            )  # fmt: skip
+            )
         finally:
             child.close()
         reader, writer = await asyncio.open_unix_connection(sock=parent, limit=2**24)
@@ -107,8 +116,9 @@ class ModelHost:
                 waiter.set_exception(failure)
         self._pending.clear()
 
-    async def invoke(self, content_type: str, accept: str, body: bytes,
-                     timeout: float) -> tuple[dict[str, Any], bytes]:  # fmt: skip
+    async def invoke(
+        self, content_type: str, accept: str, body: bytes, timeout: float
+    ) -> tuple[dict[str, Any], bytes]:
         """(reply head, body); raises TimeoutError or HostDied."""
         if self.dead:
             raise HostDied("the model server exited")

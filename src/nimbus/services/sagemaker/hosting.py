@@ -64,15 +64,28 @@ class InvokeResult:
     variant: str
 
 
-def model_error(status: int, message: str, endpoint: str, log_arn: str, account: str,
-                region: str, variant: str = "primary") -> AwsError:  # fmt: skip
+def model_error(
+    status: int,
+    message: str,
+    endpoint: str,
+    log_arn: str,
+    account: str,
+    region: str,
+    variant: str = "primary",
+) -> AwsError:
     group = f"/aws/sagemaker/Endpoints/{endpoint}"
-    text = (f'Received {"client" if status < 500 else "server"} error ({status}) from {variant} '
-            f'with message "{message}". See https://{region}.console.aws.amazon.com/cloudwatch/'
-            f"home?region={region}#logEventViewer:group={group} in account {account} for more "
-            "information.")  # fmt: skip
-    return AwsError("ModelError", text, 424, extra={"OriginalStatusCode": status,
-                    "OriginalMessage": message, "LogStreamArn": log_arn})  # fmt: skip
+    text = (
+        f"Received {'client' if status < 500 else 'server'} error ({status}) from {variant} "
+        f'with message "{message}". See https://{region}.console.aws.amazon.com/cloudwatch/'
+        f"home?region={region}#logEventViewer:group={group} in account {account} for more "
+        "information."
+    )
+    return AwsError(
+        "ModelError",
+        text,
+        424,
+        extra={"OriginalStatusCode": status, "OriginalMessage": message, "LogStreamArn": log_arn},
+    )
 
 
 class Hosting:
@@ -90,8 +103,9 @@ class Hosting:
         return f"/aws/sagemaker/Endpoints/{endpoint}"
 
     # -- deploying ----------------------------------------------------------------------------
-    async def deploy(self, endpoint: str, config: dict[str, Any],
-                     models: dict[str, dict[str, Any]]) -> LiveEndpoint:  # fmt: skip
+    async def deploy(
+        self, endpoint: str, config: dict[str, Any], models: dict[str, dict[str, Any]]
+    ) -> LiveEndpoint:
         """Start every variant of ``config`` and wait until all have loaded their model."""
         live = LiveEndpoint(endpoint, config["EndpointConfigName"])
         specs = config["ProductionVariants"]
@@ -112,8 +126,9 @@ class Hosting:
             live.variants[variant.name] = variant
         return live
 
-    async def _start_variant(self, endpoint: str, spec: dict[str, Any],
-                             model: dict[str, Any]) -> Variant:  # fmt: skip
+    async def _start_variant(
+        self, endpoint: str, spec: dict[str, Any], model: dict[str, Any]
+    ) -> Variant:
         container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
         model_dir, deps = await asyncio.to_thread(
             artifacts.prepare, self.registry, self.data_dir, container, model["ModelName"]
@@ -140,8 +155,15 @@ class Hosting:
             telemetry.log_line(group, stream, line)
 
         host = await ModelHost.start(env, cwd, on_log)
-        return Variant(spec["VariantName"], spec["ModelName"],
-                       float(spec.get("InitialVariantWeight", 1.0)), host, stream, env, cwd)  # fmt: skip
+        return Variant(
+            spec["VariantName"],
+            spec["ModelName"],
+            float(spec.get("InitialVariantWeight", 1.0)),
+            host,
+            stream,
+            env,
+            cwd,
+        )
 
     def _replace_host(self, endpoint: str, variant: Variant) -> None:
         """A crashed host is replaced in the background, as SageMaker replaces an instance."""
@@ -153,7 +175,9 @@ class Hosting:
         async def restart() -> None:
             try:
                 variant.host = await ModelHost.start(
-                    variant.env, variant.cwd, lambda line: telemetry.log_line(group, variant.stream, line)
+                    variant.env,
+                    variant.cwd,
+                    lambda line: telemetry.log_line(group, variant.stream, line),
                 )
             except LoadFailed as exc:
                 telemetry.log_line(group, variant.stream, f"Restarting the model failed: {exc}")
@@ -195,48 +219,77 @@ class Hosting:
         self.live.clear()
 
     # -- invoking -----------------------------------------------------------------------------
-    async def invoke(self, endpoint: str, body: bytes, content_type: str, accept: str,
-                     target_variant: str | None = None) -> InvokeResult:  # fmt: skip
+    async def invoke(
+        self,
+        endpoint: str,
+        body: bytes,
+        content_type: str,
+        accept: str,
+        target_variant: str | None = None,
+    ) -> InvokeResult:
         began = time.perf_counter()
         live = self.live.get(endpoint)
         if live is None and endpoint in self.loading:
             await asyncio.shield(self.loading[endpoint])
             live = self.live.get(endpoint)
         if live is None:
-            raise AwsError("ValidationError", f"Endpoint {endpoint} of account "
-                           f"{self.account_id} not found.", 400)  # fmt: skip
+            raise AwsError(
+                "ValidationError",
+                f"Endpoint {endpoint} of account {self.account_id} not found.",
+                400,
+            )
         if target_variant is not None and target_variant not in live.variants:
-            raise AwsError("ValidationError", f"Target variant {target_variant} not found for "
-                           f"endpoint {endpoint}.", 400)  # fmt: skip
+            raise AwsError(
+                "ValidationError",
+                f"Target variant {target_variant} not found for endpoint {endpoint}.",
+                400,
+            )
         variant = live.pick(target_variant)
-        log_arn = (f"arn:aws:logs:{self.region}:{self.account_id}:log-group:"
-                   f"{self.log_group(endpoint)}")  # fmt: skip
+        log_arn = (
+            f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{self.log_group(endpoint)}"
+        )
         try:
             head, out = await variant.host.invoke(content_type, accept, body, MODEL_TIMEOUT_S)
         except TimeoutError:
             self._sample(endpoint, variant, began, int(MODEL_TIMEOUT_S * 1e6), 500)
-            raise AwsError("ModelError", "Your invocation timed out while waiting for a response "
-                           f"from container primary. Review the latency metrics for each "
-                           f"container in Amazon CloudWatch, resolve the issue, and try again.",
-                           424, extra={"OriginalStatusCode": 500,
-                           "OriginalMessage": "timed out", "LogStreamArn": log_arn})  # fmt: skip
+            raise AwsError(
+                "ModelError",
+                "Your invocation timed out while waiting for a response "
+                "from container primary. Review the latency metrics for each "
+                "container in Amazon CloudWatch, resolve the issue, and try again.",
+                424,
+                extra={
+                    "OriginalStatusCode": 500,
+                    "OriginalMessage": "timed out",
+                    "LogStreamArn": log_arn,
+                },
+            ) from None
         except HostDied:
             self._sample(endpoint, variant, began, 0, 500)
             if self.live.get(endpoint) is live:
                 self._replace_host(endpoint, variant)
-            self.telemetry.log_line(self.log_group(endpoint), variant.stream,
-                                    "The model server exited unexpectedly.")  # fmt: skip
-            raise model_error(500, "The model server exited unexpectedly.", endpoint, log_arn,
-                              self.account_id, self.region) from None  # fmt: skip
+            self.telemetry.log_line(
+                self.log_group(endpoint), variant.stream, "The model server exited unexpectedly."
+            )
+            raise model_error(
+                500,
+                "The model server exited unexpectedly.",
+                endpoint,
+                log_arn,
+                self.account_id,
+                self.region,
+            ) from None
         status = head.get("status", 200)
         self._sample(endpoint, variant, began, head.get("model_us", 0), status)
         if status >= 300:
-            raise model_error(status, head.get("error") or "", endpoint, log_arn,
-                              self.account_id, self.region)  # fmt: skip
+            raise model_error(
+                status, head.get("error") or "", endpoint, log_arn, self.account_id, self.region
+            )
         return InvokeResult(out, head.get("ct") or "application/json", variant.name)
 
-    def _sample(self, endpoint: str, variant: Variant, began: float, model_us: int,
-                status: int) -> None:  # fmt: skip
+    def _sample(
+        self, endpoint: str, variant: Variant, began: float, model_us: int, status: int
+    ) -> None:
         total_us = int((time.perf_counter() - began) * 1e6)
         overhead = max(total_us - model_us, 0)
         self.telemetry.invocation(endpoint, variant.name, model_us, overhead, status)

@@ -128,9 +128,15 @@ class FrameworkModel:
         return out, accept
 
 
-_ONNX_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64",
-               "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(uint8)": "uint8",
-               "tensor(bool)": "bool", "tensor(string)": "object"}  # fmt: skip
+_ONNX_TYPES = {
+    "tensor(float)": "float32",
+    "tensor(double)": "float64",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(uint8)": "uint8",
+    "tensor(bool)": "bool",
+    "tensor(string)": "object",
+}
 
 
 class OnnxModel:
@@ -145,9 +151,7 @@ class OnnxModel:
         # Small models answer fastest single-threaded; requests already run in parallel.
         options.intra_op_num_threads = int(os.environ.get("NIMBUS_SM_ONNX_THREADS", "1"))
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = self.session.get_inputs()
         self.outputs = [o.name for o in self.session.get_outputs()]
 
@@ -164,8 +168,9 @@ class OnnxModel:
         feed = {}
         for spec in self.inputs:
             if spec.name not in named:
-                raise ValueError(f"Missing input '{spec.name}'; the model takes "
-                                 f"{[i.name for i in self.inputs]}.")  # fmt: skip
+                raise ValueError(
+                    f"Missing input '{spec.name}'; the model takes {[i.name for i in self.inputs]}."
+                )
             value = np.asarray(named[spec.name], dtype=_ONNX_TYPES.get(spec.type))
             rank = len(spec.shape)
             if value.ndim == rank - 1:  # one instance without its batch axis

@@ -19,9 +19,11 @@ from nimbus.services.sagemaker.store import SageMakerStore
 Req = dict[str, Any]
 Out = dict[str, Any]
 # The resource an operation acts on: (request member, ARN resource type).
-_RESOURCES = {"Model": ("ModelName", "model"),
-              "EndpointConfig": ("EndpointConfigName", "endpoint-config"),
-              "Endpoint": ("EndpointName", "endpoint")}  # fmt: skip
+_RESOURCES = {
+    "Model": ("ModelName", "model"),
+    "EndpointConfig": ("EndpointConfigName", "endpoint-config"),
+    "Endpoint": ("EndpointName", "endpoint"),
+}
 
 
 class SageMakerProvider(Provider):
@@ -55,9 +57,8 @@ class SageMakerProvider(Provider):
 
     def iam_resources(self, operation: str, req: Req, ctx: RequestContext) -> list[str]:
         for suffix, (member, kind) in _RESOURCES.items():
-            if operation.endswith(suffix) or operation.endswith(suffix + "s"):
-                if req.get(member):
-                    return [self.control.arn(kind, req[member])]
+            if operation.endswith((suffix, suffix + "s")) and req.get(member):
+                return [self.control.arn(kind, req[member])]
         if operation == "UpdateEndpointWeightsAndCapacities" and req.get("EndpointName"):
             return [self.control.arn("endpoint", req["EndpointName"])]
         return ["*"]
@@ -111,9 +112,14 @@ class SageMakerProvider(Provider):
         return self.endpoints.update_endpoint_weights_and_capacities(req)
 
     # -- in-process data plane ----------------------------------------------------------------
-    async def invoke_endpoint_direct(self, name: str, body: bytes, content_type: str = "",
-                                     accept: str = "", target_variant: str | None = None
-                                     ) -> InvokeResult:  # fmt: skip
+    async def invoke_endpoint_direct(
+        self,
+        name: str,
+        body: bytes,
+        content_type: str = "",
+        accept: str = "",
+        target_variant: str | None = None,
+    ) -> InvokeResult:
         """InvokeEndpoint without HTTP, for other services (raises AwsError like the wire)."""
         self.ensure_started()
         return await self.hosting.invoke(name, body, content_type, accept, target_variant)

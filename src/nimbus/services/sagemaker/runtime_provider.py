@@ -27,12 +27,19 @@ class SageMakerRuntimeProvider(Provider):
         body = req.get("Body") or b""
         if len(body) > PAYLOAD_LIMIT:
             # AWS's front answers 413 before the endpoint sees the request.
-            raise AwsError("ValidationError",
-                           f"HTTP content length exceeded {PAYLOAD_LIMIT} bytes.", 413)  # fmt: skip
+            raise AwsError(
+                "ValidationError", f"HTTP content length exceeded {PAYLOAD_LIMIT} bytes.", 413
+            )
         sagemaker = self.env.registry.get("sagemaker")
         result = await sagemaker.invoke_endpoint_direct(
-            req["EndpointName"], body, req.get("ContentType") or "", req.get("Accept") or "",
+            req["EndpointName"],
+            body,
+            req.get("ContentType") or "",
+            req.get("Accept") or "",
             req.get("TargetVariant"),
         )
-        return {"Body": result.body, "ContentType": result.content_type,
-                "InvokedProductionVariant": result.variant}  # fmt: skip
+        return {
+            "Body": result.body,
+            "ContentType": result.content_type,
+            "InvokedProductionVariant": result.variant,
+        }

@@ -13,8 +13,12 @@ _FLUSH_DELAY_S = 0.05
 
 
 def _stats(values: list[float]) -> dict[str, float]:
-    return {"SampleCount": float(len(values)), "Sum": float(sum(values)),
-            "Minimum": float(min(values)), "Maximum": float(max(values))}  # fmt: skip
+    return {
+        "SampleCount": float(len(values)),
+        "Sum": float(sum(values)),
+        "Minimum": float(min(values)),
+        "Maximum": float(max(values)),
+    }
 
 
 class Telemetry:
@@ -31,8 +35,9 @@ class Telemetry:
         self._logs.setdefault((group, stream), []).append((int(time.time() * 1000), line))
         self._schedule()
 
-    def invocation(self, endpoint: str, variant: str, model_us: int, overhead_us: int,
-                   status: int) -> None:  # fmt: skip
+    def invocation(
+        self, endpoint: str, variant: str, model_us: int, overhead_us: int, status: int
+    ) -> None:
         self._samples.setdefault((endpoint, variant), []).append((model_us, overhead_us, status))
         self._schedule()
 
@@ -67,21 +72,47 @@ def aggregate(samples: dict[tuple[str, str], list[tuple[int, int, int]]]) -> lis
     """A few datums per variant per flush, not five per invocation."""
     data: list[dict[str, Any]] = []
     for (endpoint, variant), rows in samples.items():
-        dims = [{"Name": "EndpointName", "Value": endpoint},
-                {"Name": "VariantName", "Value": variant}]  # fmt: skip
+        dims = [
+            {"Name": "EndpointName", "Value": endpoint},
+            {"Name": "VariantName", "Value": variant},
+        ]
         count = "Count"
         ones = [1.0] * len(rows)
-        data.append({"MetricName": "Invocations", "Dimensions": dims, "Unit": count,
-                     "StatisticValues": _stats(ones)})  # fmt: skip
-        data.append({"MetricName": "InvocationsPerInstance", "Dimensions": dims, "Unit": count,
-                     "StatisticValues": _stats(ones)})  # fmt: skip
+        data.append(
+            {
+                "MetricName": "Invocations",
+                "Dimensions": dims,
+                "Unit": count,
+                "StatisticValues": _stats(ones),
+            }
+        )
+        data.append(
+            {
+                "MetricName": "InvocationsPerInstance",
+                "Dimensions": dims,
+                "Unit": count,
+                "StatisticValues": _stats(ones),
+            }
+        )
         for name, low in (("Invocation4XXErrors", 400), ("Invocation5XXErrors", 500)):
             errors = [float(low <= status < low + 100) for _, _, status in rows]
-            data.append({"MetricName": name, "Dimensions": dims, "Unit": count,
-                         "StatisticValues": _stats(errors)})  # fmt: skip
+            data.append(
+                {
+                    "MetricName": name,
+                    "Dimensions": dims,
+                    "Unit": count,
+                    "StatisticValues": _stats(errors),
+                }
+            )
         for index, name in ((0, "ModelLatency"), (1, "OverheadLatency")):
             values = [float(row[index]) for row in rows]
             for start in range(0, len(values), 150):  # Values keeps percentiles exact
-                data.append({"MetricName": name, "Dimensions": dims, "Unit": "Microseconds",
-                             "Values": values[start : start + 150]})  # fmt: skip
+                data.append(
+                    {
+                        "MetricName": name,
+                        "Dimensions": dims,
+                        "Unit": "Microseconds",
+                        "Values": values[start : start + 150],
+                    }
+                )
     return data

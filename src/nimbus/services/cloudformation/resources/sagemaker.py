@@ -45,11 +45,22 @@ class Model(Handler):
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
         name = props.get("ModelName") or d.generated_name(logical_id, 63)
-        req = {k: props.get(k) for k in ("PrimaryContainer", "Containers", "ExecutionRoleArn",
-                                         "EnableNetworkIsolation", "VpcConfig",
-                                         "InferenceExecutionConfig")}  # fmt: skip
-        out = await d.call("sagemaker", "create_model",
-                           {"ModelName": name, **req, "Tags": tags_list(props) or None})  # fmt: skip
+        req = {
+            k: props.get(k)
+            for k in (
+                "PrimaryContainer",
+                "Containers",
+                "ExecutionRoleArn",
+                "EnableNetworkIsolation",
+                "VpcConfig",
+                "InferenceExecutionConfig",
+            )
+        }
+        out = await d.call(
+            "sagemaker",
+            "create_model",
+            {"ModelName": name, **req, "Tags": tags_list(props) or None},
+        )
         return Applied(out["ModelArn"], {"ModelName": name})
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
@@ -61,16 +72,26 @@ class EndpointConfig(Handler):
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
         name = props.get("EndpointConfigName") or d.generated_name(logical_id, 63)
-        req = {k: props.get(k) for k in ("DataCaptureConfig", "KmsKeyId", "AsyncInferenceConfig",
-                                         "ExecutionRoleArn")}  # fmt: skip
-        out = await d.call("sagemaker", "create_endpoint_config",
-                           {"EndpointConfigName": name, "ProductionVariants": _variants(props),
-                            **req, "Tags": tags_list(props) or None})  # fmt: skip
+        req = {
+            k: props.get(k)
+            for k in ("DataCaptureConfig", "KmsKeyId", "AsyncInferenceConfig", "ExecutionRoleArn")
+        }
+        out = await d.call(
+            "sagemaker",
+            "create_endpoint_config",
+            {
+                "EndpointConfigName": name,
+                "ProductionVariants": _variants(props),
+                **req,
+                "Tags": tags_list(props) or None,
+            },
+        )
         return Applied(out["EndpointConfigArn"], {"EndpointConfigName": name})
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
-        await d.call("sagemaker", "delete_endpoint_config",
-                     {"EndpointConfigName": _name_of(physical_id)})  # fmt: skip
+        await d.call(
+            "sagemaker", "delete_endpoint_config", {"EndpointConfigName": _name_of(physical_id)}
+        )
 
 
 class Endpoint(Handler):
@@ -78,10 +99,15 @@ class Endpoint(Handler):
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
         name = props.get("EndpointName") or d.generated_name(logical_id, 63)
-        out = await d.call("sagemaker", "create_endpoint",
-                           {"EndpointName": name, "EndpointConfigName": _name_of(
-                               props["EndpointConfigName"]),
-                            "Tags": tags_list(props) or None})  # fmt: skip
+        out = await d.call(
+            "sagemaker",
+            "create_endpoint",
+            {
+                "EndpointName": name,
+                "EndpointConfigName": _name_of(props["EndpointConfigName"]),
+                "Tags": tags_list(props) or None,
+            },
+        )
         await self._settle(d, name)
         return Applied(out["EndpointArn"], {"EndpointName": name})
 
@@ -97,14 +123,22 @@ class Endpoint(Handler):
                     return
                 await asyncio.sleep(0.05)
 
-    async def update(self, d: Deployment, logical_id: str, physical_id: str,
-                     props: dict[str, Any], old: dict[str, Any]) -> Applied:  # fmt: skip
+    async def update(
+        self,
+        d: Deployment,
+        logical_id: str,
+        physical_id: str,
+        props: dict[str, Any],
+        old: dict[str, Any],
+    ) -> Applied:
         if props.get("EndpointName") != old.get("EndpointName"):
             raise Replace()
         name = props.get("EndpointName") or _name_of(physical_id)
-        await d.call("sagemaker", "update_endpoint",
-                     {"EndpointName": name,
-                      "EndpointConfigName": _name_of(props["EndpointConfigName"])})  # fmt: skip
+        await d.call(
+            "sagemaker",
+            "update_endpoint",
+            {"EndpointName": name, "EndpointConfigName": _name_of(props["EndpointConfigName"])},
+        )
         await self._settle(d, name)
         return Applied(physical_id, {"EndpointName": name})
 
