@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
+
 import pytest
 from botocore.exceptions import WaiterError
 
@@ -99,3 +103,32 @@ def test_failed_endpoint_has_a_reason(deploy: Deployer, case: str) -> None:
     assert expected in endpoint["FailureReason"]
     code, _, _ = error_of(deploy.runtime.invoke_endpoint, EndpointName=name, Body=b"[1,2,3]")
     assert code == "ValidationError"
+
+
+def test_delete_while_creating_leaves_no_model_server(deploy: Deployer) -> None:
+    slow = "import time\n\ndef model_fn(model_dir):\n    time.sleep(3)\n    return None\n"
+    marker = f"MARKER={uuid.uuid4().hex}"
+    model = deploy.model({"code/inference.py": slow}, env={"MARKER": marker[7:]})
+    name = deploy.endpoint(deploy.config(("AllTraffic", model, 1.0)), wait=False)
+
+    def model_servers() -> list[str]:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    env = f.read()
+            except OSError:
+                continue
+            if marker.encode() in env.split(b"\0"):
+                found.append(pid)
+        return found
+
+    deadline = time.monotonic() + 2.5
+    while not model_servers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert model_servers(), "the model server should be loading"
+    deploy.sm.delete_endpoint(EndpointName=name)
+    deploy.sm.get_waiter("endpoint_deleted").wait(EndpointName=name, WaiterConfig=WAIT)
+    time.sleep(3.0)
+
+    assert model_servers() == []

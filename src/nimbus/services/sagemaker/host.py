@@ -79,6 +79,9 @@ class ModelHost:
         except TimeoutError:
             await host.stop()
             raise LoadFailed(f"The model did not load within {LOAD_TIMEOUT_S:.0f} s.") from None
+        except asyncio.CancelledError:  # the endpoint was deleted while its model loaded
+            host.stop_now()
+            raise
         except HostDied:
             code = await host.stop()
             raise LoadFailed(f"The model server exited with code {code} while loading.") from None
