@@ -1,6 +1,7 @@
 """Model artifacts: ``model.tar.gz`` from Nimbus S3, unpacked once into a content-named folder.
 
-Blocking (reads, unpacks, runs pip): callers run :func:`prepare` in a thread.
+:func:`fetch` reads S3 on the event loop; :func:`prepare` blocks (unpacks, runs pip): callers
+run it in a thread.
 """
 
 from __future__ import annotations
@@ -57,18 +58,23 @@ def _unpack(data: bytes, target: Path, url: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def prepare(
-    registry: Any, data_dir: Path, container: dict[str, Any], model: str
-) -> tuple[str, str]:
-    """(model folder, installed requirements folder or "") for a container definition."""
+def fetch(registry: Any, container: dict[str, Any]) -> tuple[str, bytes | None]:
+    """(ModelDataUrl, the archive's bytes) of a container definition; (url, None) without data.
+
+    Runs on the event loop: S3's database connection belongs to it.
+    """
     url = container.get("ModelDataUrl") or (
         ((container.get("ModelDataSource") or {}).get("S3DataSource") or {}).get("S3Uri")
     )
-    if not url:
+    return (url, _read_s3(registry, url)) if url else ("", None)
+
+
+def prepare(data_dir: Path, url: str, data: bytes | None, model: str) -> tuple[str, str]:
+    """(model folder, installed requirements folder or "") for fetched model data (blocking)."""
+    if data is None:
         target = data_dir / "models" / "empty"
         target.mkdir(parents=True, exist_ok=True)
     else:
-        data = _read_s3(registry, url)
         target = data_dir / "models" / hashlib.sha256(data).hexdigest()[:32]
         if not target.is_dir():
             _unpack(data, target, url)

@@ -130,8 +130,9 @@ class Hosting:
         self, endpoint: str, spec: dict[str, Any], model: dict[str, Any]
     ) -> Variant:
         container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+        url, data = artifacts.fetch(self.registry, container)
         model_dir, deps = await asyncio.to_thread(
-            artifacts.prepare, self.registry, self.data_dir, container, model["ModelName"]
+            artifacts.prepare, self.data_dir, url, data, model["ModelName"]
         )
         stream = f"{spec['VariantName']}/i-{uuid.uuid4().hex[:17]}"
         group = self.log_group(endpoint)
