@@ -65,6 +65,8 @@ class NimbusApp:
                 # Lambda resumes queued async invocations and S3 triggers left by a restart.
                 self.registry.get("lambda")
                 self.registry.get("events")  # starts the scheduler of scheduled rules
+                if (self.registry.data_dir / "sagemaker").is_dir():
+                    self.registry.get("sagemaker")  # reloads the endpoints' models
                 await send({"type": "lifespan.startup.complete"})
                 if self.on_ready is not None:
                     self.on_ready()

@@ -58,6 +58,11 @@ class Dispatcher:
                 return service
         if signature is not None:
             candidates = self._by_signing.get(signature.service)
+            if candidates and len(candidates) > 1:
+                # One signing name, several APIs (sagemaker and sagemaker-runtime): a request
+                # without X-Amz-Target belongs to the one whose protocol has no target header.
+                rest = [c for c in candidates if not self.models[c].metadata.get("targetPrefix")]
+                return rest[0] if rest else candidates[0]
             if candidates:
                 return candidates[0]
             raise AwsError(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from nimbus.services.cloudformation.resources.base import Handler
 
-_MODULES = ("iam", "s3", "dynamodb", "logs", "lambda_", "lambda_layers", "apigatewayv2", "events")
+_MODULES = (
+    "iam",
+    "s3",
+    "dynamodb",
+    "logs",
+    "lambda_",
+    "lambda_layers",
+    "apigatewayv2",
+    "events",
+    "sagemaker",
+)
 
 
 def handlers() -> dict[str, Handler]:

@@ -1,0 +1,1 @@
+"""Amazon SageMaker: models, endpoint configs, endpoints (hosting) and the runtime."""
