@@ -20,6 +20,7 @@ PROVIDERS: dict[str, str] = {
     "apigatewayv2": "nimbus.services.apigatewayv2.provider:ApiGatewayV2Provider",
     "lambda": "nimbus.services.lambda_.provider:LambdaProvider",
     "events": "nimbus.services.events.provider:EventsProvider",
+    "sagemaker": "nimbus.services.sagemaker.provider:SageMakerProvider",
 }
 
 
