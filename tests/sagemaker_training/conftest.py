@@ -87,7 +87,7 @@ def make_submit(aws: Callable[..., Any], sm_env: dict[str, Any]) -> Callable[...
                     "S3DataSource": {
                         "S3DataType": "S3Prefix",
                         "S3Uri": uri,
-                        "S3DistributionType": "FullyReplicated",
+                        "S3DataDistributionType": "FullyReplicated",
                     }
                 },
             }

@@ -195,7 +195,7 @@ class JobRun:
                 or doc["AlgorithmSpecification"].get("TrainingInputMode", "File"),
                 "S3DistributionType": (
                     (spec.get("DataSource") or {}).get("S3DataSource") or {}
-                ).get("S3DistributionType", "FullyReplicated"),
+                ).get("S3DataDistributionType", "FullyReplicated"),
                 "RecordWrapperType": spec.get("RecordWrapperType", "None"),
             }
             for c, spec in channels.items()
