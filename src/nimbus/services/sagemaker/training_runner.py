@@ -227,6 +227,11 @@ class JobRun:
         env.update(sm_env)
         cmd = [sys.executable, program, *args]
         command = shlex.join(cmd)
+        image = doc["AlgorithmSpecification"].get("TrainingImage", "")
+        self.say(
+            f"Nimbus: the training image {image} is recorded, not pulled; the script runs on "
+            f"Python {sys.version.split()[0]} ({sys.executable}) with the packages installed there."
+        )
         self.say("Invoking script with the following command:")
         self.say("")
         self.say(command)
