@@ -6,6 +6,9 @@ training-job operations from :class:`TrainingOperations`.
 
 from __future__ import annotations
 
+from typing import Any
+
+from nimbus.aws.context import RequestContext
 from nimbus.services.base import Provider, ServiceEnv
 from nimbus.services.sagemaker.training_ops import TrainingOperations
 
@@ -20,3 +23,6 @@ class SageMakerProvider(Provider, TrainingOperations):
 
     def close(self) -> None:
         self.close_training()
+
+    def iam_resources(self, operation: str, req: dict[str, Any], ctx: RequestContext) -> list[str]:
+        return self.training_iam_resources(operation, req) or ["*"]

@@ -47,6 +47,11 @@ MESSAGES = {
 }
 
 
+def _now() -> float:
+    """Epoch seconds to the millisecond, the precision the wire carries (filters compare)."""
+    return round(time.time(), 3)
+
+
 def not_found() -> AwsError:
     # AWS answers DescribeTrainingJob/StopTrainingJob on a missing job with this, not
     # ResourceNotFound (boto3's waiter for training jobs expects it too).
@@ -95,14 +100,14 @@ class TrainingEngine:
 
     def _save(self, doc: dict[str, Any], now: float | None = None) -> None:
         if not self.closing:
-            doc["LastModifiedTime"] = now or time.time()
+            doc["LastModifiedTime"] = now or _now()
             self.store.put(doc)
 
     def transition(self, name: str, secondary: str, message: str | None = None, *,
                    status: str | None = None, start: bool = False,
                    doc: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
         doc = doc or self.doc(name)
-        now = time.time()
+        now = _now()
         transitions = doc.setdefault("SecondaryStatusTransitions", [])
         if transitions and "EndTime" not in transitions[-1]:
             transitions[-1]["EndTime"] = now
@@ -120,7 +125,7 @@ class TrainingEngine:
         return doc
 
     def _end(self, doc: dict[str, Any], status: str, secondary: str) -> None:
-        now = time.time()
+        now = _now()
         doc["TrainingEndTime"] = now
         started = doc.get("TrainingStartTime") or doc["CreationTime"]
         seconds = max(1, round(now - started))
@@ -164,7 +169,7 @@ class TrainingEngine:
     def remaining_runtime(self, name: str) -> float:
         doc = self.doc(name)
         limit = (doc.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds") or 86400
-        return limit - (time.time() - (doc.get("TrainingStartTime") or doc["CreationTime"]))
+        return limit - (_now() - (doc.get("TrainingStartTime") or doc["CreationTime"]))
 
     def role_credentials(self, role_arn: str) -> dict[str, Any]:
         return self.registry.get("iam").issue_role_credentials(role_arn, "SageMaker")
@@ -198,7 +203,7 @@ class TrainingEngine:
                 f"training job with this name already exists ({self.arn(name)})",
                 400,
             )
-        now = time.time()
+        now = _now()
         doc: dict[str, Any] = {"TrainingJobName": name, "TrainingJobArn": self.arn(name)}
         doc.update({k: req[k] for k in ECHOED if req.get(k) is not None})
         spec = doc["AlgorithmSpecification"] = dict(req["AlgorithmSpecification"])

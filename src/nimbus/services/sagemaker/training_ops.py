@@ -66,6 +66,16 @@ class TrainingOperations:
             self._training.close()
             self._training = None
 
+    def training_iam_resources(self, operation: str, req: Req) -> list[str] | None:
+        """The training job's ARN for IAM, or None when ``operation`` is not a training one."""
+        if "TrainingJob" not in operation:
+            return None
+        name = req.get("TrainingJobName")
+        if not name:
+            return ["*"]
+        env = self.env
+        return [f"arn:aws:sagemaker:{env.region}:{env.account_id}:training-job/{name.lower()}"]
+
     def create_training_job(self, req: Req, ctx: RequestContext) -> Out:
         return {"TrainingJobArn": self.training.create(req)}
 
