@@ -1,7 +1,8 @@
 """Amazon SageMaker's control plane (botocore ``sagemaker``, json protocol): a thin delegate.
 
 Models and endpoint configs live in :mod:`control`, endpoints in :mod:`endpoints`, the running
-models in :mod:`hosting`; this class only maps operations onto them.
+models in :mod:`hosting`; training jobs come from :class:`TrainingOperations`. This class only
+maps operations onto them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from nimbus.services.sagemaker.control import Control
 from nimbus.services.sagemaker.endpoints import Endpoints
 from nimbus.services.sagemaker.hosting import Hosting, InvokeResult
 from nimbus.services.sagemaker.store import SageMakerStore
+from nimbus.services.sagemaker.training_ops import TrainingOperations
 
 Req = dict[str, Any]
 Out = dict[str, Any]
@@ -26,7 +28,7 @@ _RESOURCES = {
 }
 
 
-class SageMakerProvider(Provider):
+class SageMakerProvider(Provider, TrainingOperations):
     service = "sagemaker"
     iam_prefix = "sagemaker"
 
@@ -38,6 +40,7 @@ class SageMakerProvider(Provider):
         self.endpoints = Endpoints(self.control, self.hosting)
         self._resumed = False
         self.ensure_started()
+        self.start_training()  # a job the last server left running is marked Failed now
 
     def ensure_started(self) -> None:
         """Endpoints come back after a restart once an event loop runs (providers are lazy)."""
@@ -51,11 +54,15 @@ class SageMakerProvider(Provider):
         self.endpoints.resume()
 
     def close(self) -> None:
+        self.close_training()
         self.endpoints.close()
         self.hosting.close()
         self.store.close()
 
     def iam_resources(self, operation: str, req: Req, ctx: RequestContext) -> list[str]:
+        training = self.training_iam_resources(operation, req)
+        if training:
+            return training
         for suffix, (member, kind) in _RESOURCES.items():
             if operation.endswith((suffix, suffix + "s")) and req.get(member):
                 return [self.control.arn(kind, req[member])]
