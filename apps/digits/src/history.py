@@ -92,5 +92,7 @@ def lambda_handler(event, context):
     if _history is None:
         import boto3
 
-        _history = History(boto3.client("dynamodb"), os.environ.get("TABLE_NAME", "PredictionHistory"))
+        _history = History(
+            boto3.client("dynamodb"), os.environ.get("TABLE_NAME", "PredictionHistory")
+        )
     return _history.handle(event)
