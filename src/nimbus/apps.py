@@ -108,15 +108,16 @@ def run_prepare(app_dir: Path, endpoint: str, region: str, stack: str) -> list[s
     return overrides
 
 
-def run_after_deploy(app_dir: Path, endpoint: str, region: str, stack: str) -> bool:
+def run_after_deploy(app_dir: Path, endpoint: str, region: str, stack: str,
+                     outputs: dict[str, str]) -> bool:  # fmt: skip
     """Run the app's ``scripts/after_deploy.py`` with the stack outputs (False: no hook)."""
     script = app_dir / AFTER_DEPLOY
     if not script.is_file():
         return False
-    outputs = json.dumps(_outputs(endpoint, region, stack))
-    env = {**_hook_env(endpoint, region, stack), "NIMBUS_STACK_OUTPUTS": outputs}
+    payload = json.dumps(outputs)
+    env = {**_hook_env(endpoint, region, stack), "NIMBUS_STACK_OUTPUTS": payload}
     done = subprocess.run(
-        [sys.executable, str(script), outputs], cwd=app_dir, env=env,
+        [sys.executable, str(script), payload], cwd=app_dir, env=env,
         timeout=HOOK_TIMEOUT, check=False,
     )  # fmt: skip
     if done.returncode != 0:
@@ -137,8 +138,9 @@ def deploy_apps(apps_dir: Path, endpoint: str, region: str) -> dict[str, bool]:
             overrides = run_prepare(template.parent, endpoint, region, name) or []
             print(f"Deploying app {name} from {template}", flush=True)
             results[name] = deploy(template, name, endpoint, region, overrides, as_json=False) == 0
-            if results[name]:
-                run_after_deploy(template.parent, endpoint, region, name)
+            if results[name] and (template.parent / AFTER_DEPLOY).is_file():
+                outputs = _outputs(endpoint, region, name)
+                run_after_deploy(template.parent, endpoint, region, name, outputs)
         except Exception as exc:  # a broken app must not take the server down
             print(f"App {name} failed to deploy: {exc}", flush=True)
             results[name] = False

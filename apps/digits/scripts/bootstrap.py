@@ -34,7 +34,7 @@ TRAINING = APP / "training"
 PREFIX = "digits"
 ROLE_NAME = "DigitsSageMakerTrainingRole"
 METRIC = {"Name": "test:accuracy", "Regex": "test_accuracy=([0-9\\.]+)"}
-HYPERPARAMETERS = {"augment": 10, "hidden": 256, "epochs": 50}
+HYPERPARAMETERS = {"augment": 14, "hidden": 256, "epochs": 50, "alpha": 0.001}
 IMAGE_TAG = "sagemaker-scikit-learn:1.2-1-cpu-py3"
 IMAGE_ACCOUNTS = {  # the same registry accounts as template.yaml's SklearnImageAccount mapping
     "af-south-1": "510948584623", "ap-east-1": "651117190479", "ap-northeast-1": "354813040037",

@@ -5,8 +5,9 @@ model's input (``input_fn``), runs it (``predict_fn``) and answers JSON (``outpu
 
 Preprocessing follows MNIST: grayscale, detect the polarity and make the digit light on dark,
 crop to the ink, scale to fit with a margin keeping the aspect ratio, centre by centre of mass,
-then reduce to the 8x8 grid with values 0-16 that scikit-learn's digits dataset uses. Training
-runs every augmented sample through the same ``canonicalize`` so both sides see one distribution.
+then reduce to a 16x16 grid with values 0-16 (the scale of scikit-learn's 8x8 digits dataset,
+at twice its resolution). Training runs every augmented sample through the same
+``canonicalize``, so both sides see one distribution.
 
 Only numpy, Pillow and onnxruntime are needed here (see ``requirements.txt``); the training
 script imports this module for its preprocessing.
@@ -24,7 +25,7 @@ import numpy as np
 
 CANVAS = 32  # the side of the canvas the glyph is placed on (as in the dataset's 32x32 bitmaps)
 FIT = 26  # the glyph's longer side on that canvas; the rest is margin
-GRID = 8  # model input: GRID x GRID cells, each the mean of a (CANVAS/GRID)^2 block, 0..16
+GRID = 16  # model input: GRID x GRID cells, each the mean of a (CANVAS/GRID)^2 block, 0..16
 WORK_SIDE = 256  # larger images are reduced to this before the numpy work
 MIN_CONTRAST = 0.2  # ink must differ from the background by at least this (0..1 scale)
 INK_FLOOR = 0.25  # normalized values below this are background (noise, shading)
@@ -113,7 +114,7 @@ def _box_blur(a: np.ndarray) -> np.ndarray:
 
 
 def canonicalize(ink: np.ndarray) -> np.ndarray:
-    """Ink map (any size) -> the model's 64 features: crop, fit, centre of mass, 8x8, 0..16."""
+    """Ink map (any size) -> the model's GRID*GRID features: crop, fit, centre of mass, 0..16."""
     from PIL import Image
 
     mask = ink > 0.5
@@ -142,7 +143,7 @@ def canonicalize(ink: np.ndarray) -> np.ndarray:
 
 
 def preprocess(data: bytes) -> np.ndarray:
-    """Image bytes -> a (1, 64) float32 model input."""
+    """Image bytes -> a (1, GRID*GRID) float32 model input."""
     return canonicalize(ink_map(decode_image(data))).reshape(1, -1).astype(np.float32)
 
 
@@ -172,7 +173,7 @@ def model_fn(model_dir: str):
 
 def input_fn(request_body, request_content_type: str = "application/json") -> np.ndarray:
     """An image (PNG/JPEG/WebP) or JSON ``{"image": base64 or data URL}`` or
-    ``{"instances": [[64 values 0..16], ...]}`` -> (n, 64) float32."""
+    ``{"instances": [[GRID*GRID values 0..16], ...]}`` -> (n, GRID*GRID) float32."""
     content_type = (request_content_type or "").split(";")[0].strip().lower()
     if isinstance(request_body, str):
         request_body = request_body.encode()
@@ -189,14 +190,14 @@ def input_fn(request_body, request_content_type: str = "application/json") -> np
             if rows.ndim != 2 or rows.shape[1] != GRID * GRID:
                 raise ValueError(f"'instances' must be a list of {GRID * GRID}-value rows")
             return rows
-        raise ValueError('send {"image": "<base64>"} or {"instances": [[64 values]]}')
+        raise ValueError('send {"image": "<base64>"} or {"instances": [[256 values 0..16]]}')
     if content_type in IMAGE_TYPES or content_type in ("application/octet-stream", ""):
         return preprocess(body)
     raise ValueError(f"unsupported content type {request_content_type!r}")
 
 
 def predict_fn(input_data: np.ndarray, model) -> np.ndarray:
-    """(n, 64) -> (n, 10) class probabilities."""
+    """(n, GRID*GRID) -> (n, 10) class probabilities."""
     name = model.get_inputs()[0].name
     output = model.get_outputs()[-1].name  # skl2onnx: [label, probabilities]
     return np.asarray(model.run([output], {name: input_data.astype(np.float32)})[0])
