@@ -49,6 +49,11 @@ IMAGE_ACCOUNTS = {  # the same registry accounts as template.yaml's SklearnImage
 }  # fmt: skip
 
 
+def hyperparameters() -> dict:
+    """HYPERPARAMETERS, with overrides from DIGITS_HYPERPARAMETERS (JSON) when set."""
+    return {**HYPERPARAMETERS, **json.loads(os.environ.get("DIGITS_HYPERPARAMETERS") or "{}")}
+
+
 def log(*parts: object) -> None:
     print(*parts, file=sys.stderr, flush=True)
 
@@ -150,7 +155,7 @@ def ensure_role(region: str) -> str:
 def job_request(name: str, source_uri: str, bucket: str, role_arn: str, region: str,
                 instance_type: str, train_uri: str | None = None) -> dict:  # fmt: skip
     """CreateTrainingJob as the SageMaker Python SDK sends it for an SKLearn estimator."""
-    hps = {k: json.dumps(v) for k, v in HYPERPARAMETERS.items()}
+    hps = {k: json.dumps(v) for k, v in hyperparameters().items()}
     hps.update(
         sagemaker_program=json.dumps("train.py"),
         sagemaker_submit_directory=json.dumps(source_uri),
@@ -227,9 +232,11 @@ def train_locally(s3, bucket: str, digest: str) -> str:
         model_dir = Path(tmp) / "model"
         model_dir.mkdir()
         env = {**os.environ, "SM_MODEL_DIR": str(model_dir)}
+        flags = [f"--{k}={v}" for k, v in hyperparameters().items()]
         subprocess.run(
-            [sys.executable, str(TRAINING / "train.py")], env=env, check=True, stdout=sys.stderr
-        )
+            [sys.executable, str(TRAINING / "train.py"), *flags],
+            env=env, check=True, stdout=sys.stderr,
+        )  # fmt: skip
         archive = Path(tmp) / "model.tar.gz"
         with tarfile.open(archive, "w:gz") as tar:
             for path in sorted(model_dir.rglob("*")):

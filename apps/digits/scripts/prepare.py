@@ -22,6 +22,12 @@ import bootstrap
 NOT_OFFERED = {"UnrecognizedClientException", "UnsupportedOperation", "UnknownOperationException"}
 
 
+def not_offered(exc: ClientError) -> bool:
+    """The endpoint has no SageMaker training (an emulator without it)."""
+    code = exc.response.get("Error", {}).get("Code")
+    return code in NOT_OFFERED or any(name in str(exc) for name in NOT_OFFERED)
+
+
 def reusable(s3, bucket: str, digest: str) -> str | None:
     """The ModelDataUrl of an earlier run from the same training code, if its object exists."""
     try:
@@ -51,7 +57,7 @@ def main() -> int:
         try:
             url = bootstrap.run(bootstrap.parse_args(["--bucket", bucket, "--poll", "0.5"]))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in NOT_OFFERED:
+            if not not_offered(exc):
                 raise
             bootstrap.log(f"no SageMaker training service here ({exc}); training locally")
             url = bootstrap.run(bootstrap.parse_args(["--bucket", bucket, "--local"]))

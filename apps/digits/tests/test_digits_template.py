@@ -1,4 +1,4 @@
-"""template.yaml passes cfn-lint and translates with aws-sam-translator as ``sam package`` leaves it."""
+"""template.yaml passes cfn-lint and translates with aws-sam-translator (packaged)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ TEMPLATE = APP / "template.yaml"
 
 def test_the_template_passes_cfn_lint() -> None:
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE)], capture_output=True, text=True
+        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE)],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
