@@ -136,7 +136,7 @@ def test_draw_a_digit_and_see_the_prediction_and_the_new_history_row(browser, si
         page.click("#predict-drawing")
         page.wait_for_function("document.getElementById('digit').textContent === '7'")
         assert page.locator("#bars li").count() == 10
-        assert page.locator("#bars li.top").get_attribute("data-digit") == "7"
+        assert page.locator("#bars li.best").get_attribute("data-digit") == "7"
         assert page.locator("#latency").inner_text().endswith("ms")
         page.wait_for_function(f"document.querySelectorAll('#history tbody tr').length > {before}")
         assert page.locator("#history tbody tr").first.locator("td").nth(1).inner_text() == "7"

@@ -98,7 +98,7 @@ function showResult(r) {
     const li = items[d];
     li.querySelector(".bar span").style.width = `${(p * 100).toFixed(1)}%`;
     li.querySelector(".pct").textContent = pct(p);
-    li.classList.toggle("top", d === r.prediction);
+    li.classList.toggle("best", d === r.prediction);
   });
 }
 
