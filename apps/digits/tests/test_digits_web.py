@@ -101,9 +101,7 @@ def browser() -> Iterator[Any]:
 
 
 def open_page(browser, site: StandIn, locale: str = "en-US", **options):
-    context = browser.new_context(
-        locale=locale, viewport={"width": 390, "height": 844}, **options
-    )
+    context = browser.new_context(locale=locale, viewport={"width": 390, "height": 844}, **options)
     page = context.new_page()
     page.goto(site.url)
     page.wait_for_selector("body[data-ready=true]")

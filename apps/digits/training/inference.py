@@ -26,7 +26,7 @@ import numpy as np
 CANVAS = 32  # the side of the canvas the glyph is placed on (as in the dataset's 32x32 bitmaps)
 FIT = 26  # the glyph's longer side on that canvas; the rest is margin
 GRID = 16  # model input: GRID x GRID cells, each the mean of a (CANVAS/GRID)^2 block, 0..16
-WORK_SIDE = 256  # larger images are reduced to this before the numpy work
+WORK_SIDE = 160  # larger images are reduced to this before the numpy work
 MIN_CONTRAST = 0.2  # ink must differ from the background by at least this (0..1 scale)
 INK_FLOOR = 0.25  # normalized values below this are background (noise, shading)
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "application/x-image"}
@@ -51,8 +51,8 @@ def sniff_image_type(data: bytes) -> str | None:
     return None
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """PNG/JPEG/WebP bytes -> grayscale float32 array in 0..1 (0 is black)."""
+def decode_image(data: bytes):
+    """PNG/JPEG/WebP bytes -> a grayscale ("L") Pillow image at most WORK_SIDE pixels wide."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not data or sniff_image_type(data) is None:
@@ -61,16 +61,19 @@ def decode_image(data: bytes) -> np.ndarray:
         img = Image.open(io.BytesIO(data))
         if img.format == "JPEG":
             img.draft("L", (WORK_SIDE, WORK_SIDE))  # decode at a reduced size: much faster
-        img = ImageOps.exif_transpose(img)
+        if img.format != "PNG" and img.getexif().get(0x0112, 1) != 1:
+            img = ImageOps.exif_transpose(img)  # a phone photo taken sideways
         img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise NotAnImage(f"the image cannot be decoded: {exc}") from exc
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        img = _flatten_alpha(img.convert("RGBA"))
+        img = img.convert("RGBA")
+        if img.getchannel("A").getextrema()[0] < 255:  # some transparency: flatten it
+            img = _flatten_alpha(img)
     img = img.convert("L")
     if max(img.size) > WORK_SIDE:
         img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
-    return np.asarray(img, dtype=np.float32) * (1.0 / 255.0)
+    return img
 
 
 def _flatten_alpha(img):
@@ -87,22 +90,25 @@ def _flatten_alpha(img):
     return Image.fromarray(np.uint8(np.clip(flat * 255.0 + 0.5, 0, 255)), mode="L")
 
 
-def ink_map(gray: np.ndarray) -> np.ndarray:
-    """Grayscale 0..1 -> ink 0..1 (light digit on a dark, zero background), either polarity."""
+def ink_map(gray: np.ndarray, smooth: np.ndarray | None = None) -> np.ndarray:
+    """Grayscale 0..1 -> ink 0..1 (light digit on a dark, zero background), either polarity.
+
+    ``smooth`` is ``gray`` after a 3x3 box blur (computed here when not given)."""
     if gray.size == 0:
         raise EmptyImage("the image is empty")
     sample = gray[:: max(1, gray.shape[0] // 64), :: max(1, gray.shape[1] // 64)]
     background = float(np.median(sample))  # the background is most of the picture
+    if smooth is None:
+        smooth = _box_blur(gray)
     if background > 0.5:  # dark on light: invert
-        gray = 1.0 - gray
-        background = 1.0 - background
-    smooth = _box_blur(gray)  # one noisy pixel is not ink
-    top = float(smooth.max())
+        gray, smooth, background = 1.0 - gray, 1.0 - smooth, 1.0 - background
+    top = float(smooth.max())  # blurred: one noisy pixel is not ink
     if top - background < MIN_CONTRAST:
         raise EmptyImage("no digit found: the image has no ink that stands out")
-    ink = (gray - background) * (1.0 / (top - background))
+    scale = 1.0 / (top - background)
+    ink = (gray - background) * scale
     np.clip(ink, 0.0, 1.0, out=ink)
-    ink[_box_blur(ink) < INK_FLOOR] = 0.0
+    ink[(smooth - background) * scale < INK_FLOOR] = 0.0
     return ink
 
 
@@ -144,7 +150,12 @@ def canonicalize(ink: np.ndarray) -> np.ndarray:
 
 def preprocess(data: bytes) -> np.ndarray:
     """Image bytes -> a (1, GRID*GRID) float32 model input."""
-    return canonicalize(ink_map(decode_image(data))).reshape(1, -1).astype(np.float32)
+    from PIL import ImageFilter
+
+    img = decode_image(data)
+    gray = np.asarray(img, dtype=np.float32) * (1.0 / 255.0)
+    smooth = np.asarray(img.filter(ImageFilter.BoxBlur(1)), dtype=np.float32) * (1.0 / 255.0)
+    return canonicalize(ink_map(gray, smooth)).reshape(1, -1).astype(np.float32)
 
 
 def _image_from_json(value: str) -> bytes:
