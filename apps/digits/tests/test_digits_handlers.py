@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import (
+from digits_support import (
     CannedEndpoint,
     FakeClientError,
     LocalEndpoint,

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import dark_on_light, digit_ink, encode, inference, light_on_dark
+from digits_support import dark_on_light, digit_ink, encode, inference, light_on_dark
 
 
 def features(data: bytes) -> np.ndarray:

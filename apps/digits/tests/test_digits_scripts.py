@@ -13,8 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import APP, REPO, CannedEndpoint, dark_on_light, digit_ink, encode, history, load
-from conftest import predict as predict_module
+from digits_support import (
+    APP,
+    REPO,
+    CannedEndpoint,
+    dark_on_light,
+    digit_ink,
+    encode,
+    history,
+    load,
+)
+from digits_support import predict as predict_module
 
 sys.path.insert(0, str(REPO / "tests"))
 from support import NimbusServer

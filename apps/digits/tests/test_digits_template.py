@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import APP
+from digits_support import APP
 
 TEMPLATE = APP / "template.yaml"
 

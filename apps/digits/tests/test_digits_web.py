@@ -18,8 +18,16 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import APP, LocalEndpoint, MemoryTable, dark_on_light, digit_ink, encode, history
-from conftest import predict as predict_module
+from digits_support import (
+    APP,
+    LocalEndpoint,
+    MemoryTable,
+    dark_on_light,
+    digit_ink,
+    encode,
+    history,
+)
+from digits_support import predict as predict_module
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WEB = APP / "web"
