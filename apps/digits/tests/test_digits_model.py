@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from digits_support import dark_on_light, digit_ink, encode, inference, light_on_dark
+from digits_support import dark_on_light, digit_ink, encode, inference, light_on_dark, train
 
 
 def features(data: bytes) -> np.ndarray:
@@ -136,3 +136,20 @@ def test_json_bodies_and_the_answer_shape(model) -> None:
         inference.input_fn(b"{}", "application/json")
     with pytest.raises(ValueError):
         inference.input_fn(data, "text/csv")
+
+
+def test_the_train_channel_is_read_when_given(tmp_path) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    np.savez(tmp_path / "digits.npz", images=digits.images[:50], labels=digits.target[:50])
+    images, labels = train.load_data(str(tmp_path))
+    assert images.shape == (50, 8, 8) and list(labels) == list(digits.target[:50])
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    rows = np.hstack([digits.data[:20], digits.target[:20, None]])
+    np.savetxt(csv / "part.csv", rows, delimiter=",")
+    images, labels = train.load_data(str(csv))
+    assert images.shape == (20, 8, 8) and list(labels) == list(digits.target[:20])
+    args = train.parse_args(["--epochs", "3", "--sagemaker_program", "train.py"])
+    assert args.epochs == 3  # a platform's own arguments are ignored

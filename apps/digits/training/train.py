@@ -53,7 +53,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "model"))
     p.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
-    return p.parse_args(argv)
+    args, unknown = p.parse_known_args(argv)
+    if unknown:  # e.g. a platform's own hyperparameters: not ours to refuse
+        print(f"ignoring arguments {unknown}")
+    return args
 
 
 def load_data(channel: str | None) -> tuple[np.ndarray, np.ndarray]:
