@@ -28,12 +28,12 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks apps
+	$(BIN)/ruff check src tests benchmarks apps
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks apps
+	$(BIN)/ruff check --fix src tests benchmarks apps
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/dynamodb_items.py
