@@ -8,6 +8,7 @@ from xml.etree import ElementTree as ET
 
 import cbor2
 import pytest
+from botocore.exceptions import ClientError
 
 DDB = {"Content-Type": "application/x-amz-json-1.0"}
 
@@ -131,3 +132,19 @@ def test_invalid_utf8_object_key(raw, path: str) -> None:
     reply = raw("GET", path, service="s3")
     assert reply.status == 400
     assert b"<Code>InvalidURI</Code>" in reply.body
+
+
+@pytest.mark.parametrize("service", ["kinesis", "glacier", "sns"])
+def test_a_service_nimbus_lacks_answers_in_the_clients_protocol(aws, service):
+    """json (kinesis), rest-json (glacier) and query (sns) clients read a real error code."""
+    client = aws(service)
+    calls = {
+        "kinesis": lambda: client.list_streams(),
+        "glacier": lambda: client.list_vaults(),
+        "sns": lambda: client.list_topics(),
+    }
+    with pytest.raises(ClientError) as info:
+        calls[service]()
+    assert info.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert service in info.value.response["Error"]["Message"]
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -22,6 +22,10 @@ from nimbus.services.registry import PROVIDERS, ServiceRegistry
 log = logging.getLogger("nimbus.dispatch")
 
 
+class UnknownService(AwsError):
+    """The request is signed for a service Nimbus has no provider for."""
+
+
 class Dispatcher:
     def __init__(self, registry: ServiceRegistry) -> None:
         self.registry = registry
@@ -65,12 +69,19 @@ class Dispatcher:
                 return rest[0] if rest else candidates[0]
             if candidates:
                 return candidates[0]
-            raise AwsError(
+            raise UnknownService(
                 "UnrecognizedClientException",
                 f"Nimbus does not offer the service '{signature.service}' yet.",
                 400,
             )
         return "s3"  # unsigned requests: browsers using S3 (presigned URLs, public reads)
+
+    def _fallback(self, request: HttpRequest) -> tuple[str, WireProtocol]:
+        """An error's wire shape for a service Nimbus lacks: the client's protocol, guessed
+        from the request (query forms, else JSON, which rest-json clients read too)."""
+        if "x-www-form-urlencoded" in request.headers.get("content-type", ""):
+            return "iam", PROTOCOLS["query"]
+        return "dynamodb", PROTOCOLS["json"]
 
     def _protocol(self, model: ServiceModel, request: HttpRequest) -> WireProtocol:
         offered = model.metadata.get("protocols") or [model.protocol]
@@ -117,6 +128,9 @@ class Dispatcher:
             )
             output = await self._call(service, op, params, ctx)
             return protocol.serialize(op, output or {}, ctx)
+        except UnknownService as err:
+            service, protocol = self._fallback(request)
+            return protocol.error(self.models[service], err, request_id)
         except AwsError as err:
             return protocol.error(self.models[service], err, request_id)
         except Exception:
