@@ -608,6 +608,78 @@ views.logs = async (view, _name, query) => {
   }
 };
 
+// ---- SageMaker -----------------------------------------------------------------------------
+const TRAINING_STEPS = ["Starting", "Downloading", "Training", "Uploading", "Completed"];
+
+views.sagemaker = async (view, name) => {
+  if (name && name.startsWith("training-jobs/")) return trainingJobDetail(view, name.slice(14));
+  view.append(pageHead("SageMaker", null));
+  const body = h("div", { class: "stack" });
+  view.append(body);
+  await fill(body, async () => {
+    const { trainingJobs, endpoints } = await api("sagemaker");
+    return [
+      card("Training jobs", dataTable([
+        { label: "Name", cell: (j) => h("a", { href: `#/sagemaker/training-jobs/${enc(j.TrainingJobName)}` }, j.TrainingJobName) },
+        { label: "Status", cell: (j) => statusBadge(j.TrainingJobStatus) },
+        { label: "Created", cell: (j) => fmtTime(j.CreationTime) },
+        { label: "Ended", cell: (j) => fmtTime(j.TrainingEndTime) },
+      ], trainingJobs, { empty: "No training jobs yet.", testid: "training-jobs" })),
+      card("Endpoints", dataTable([
+        { label: "Name", cell: (e) => e.EndpointName },
+        { label: "Status", cell: (e) => statusBadge(e.EndpointStatus) },
+        { label: "Created", cell: (e) => fmtTime(e.CreationTime) },
+      ], endpoints, { empty: "No endpoints yet.", testid: "endpoints" })),
+    ];
+  });
+};
+
+function trainingSteps(job) {
+  // The secondary statuses as a progress line: done, current, still to come.
+  const seen = (job.SecondaryStatusTransitions || []).map((t) => t.Status);
+  const current = job.SecondaryStatus;
+  const failed = ["Failed", "Stopped", "MaxRuntimeExceeded"].includes(current);
+  return h("ol", { class: "steps", "data-testid": "training-steps" }, TRAINING_STEPS.map((step) => {
+    let state = seen.includes(step) ? "done" : "todo";
+    if (step === current) state = job.TrainingJobStatus === "InProgress" ? "current" : "done";
+    return h("li", { class: `step ${state}`, "data-state": state }, step);
+  }), failed ? h("li", { class: "step failed", "data-state": "failed" }, current) : null);
+}
+
+async function trainingJobDetail(view, name) {
+  view.append(pageHead(name, h("a", { href: "#/sagemaker" }, "SageMaker")));
+  const body = h("div", { class: "stack" });
+  view.append(body);
+  const mine = generation;
+  await fill(body, async () => {
+    const { job, events } = await api(`sagemaker/training-jobs/${enc(name)}`);
+    if (/InProgress|Stopping/.test(job.TrainingJobStatus)) {
+      setTimeout(() => { if (mine === generation) route(); }, 2000);
+    }
+    const metrics = job.FinalMetricDataList || [];
+    return [
+      card("Progress", trainingSteps(job), props([
+        ["Status", statusBadge(job.TrainingJobStatus)],
+        ["Step", job.SecondaryStatus],
+        ["Reason", job.FailureReason],
+        ["Started", fmtTime(job.TrainingStartTime)],
+        ["Ended", fmtTime(job.TrainingEndTime)],
+        ["Model", h("span", { class: "mono" }, (job.ModelArtifacts || {}).S3ModelArtifacts || "")],
+      ])),
+      metrics.length ? card("Metrics", dataTable([
+        { label: "Metric", cell: (m) => m.MetricName },
+        { label: "Value", cell: (m) => fmtNumber(m.Value) },
+      ], metrics, { testid: "training-metrics" })) : null,
+      card("Transitions", dataTable([
+        { label: "Step", cell: (t) => t.Status },
+        { label: "Started", cell: (t) => fmtTime(t.StartTime) },
+        { label: "Message", cell: (t) => t.StatusMessage || "", wrap: true },
+      ], job.SecondaryStatusTransitions || [])),
+      card("Log", logList(events, "No log lines yet.", { follow: true })),
+    ];
+  });
+}
+
 // ---- routing -------------------------------------------------------------------------------
 let generation = 0;
 
