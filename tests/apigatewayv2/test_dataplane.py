@@ -26,6 +26,18 @@ def test_function_error_is_500(plane, fake, http_api):
     assert (reply.status, body_json(reply)) == (500, {"message": "Internal Server Error"})
 
 
+def test_an_event_over_the_lambda_payload_limit_is_413(plane, fake, http_api):
+    from nimbus.services.lambda_.provider import SYNC_PAYLOAD_LIMIT, too_large
+
+    def refuse(event):
+        raise too_large(SYNC_PAYLOAD_LIMIT + 1, SYNC_PAYLOAD_LIMIT)
+
+    api_id = http_api("POST /a")["ApiId"]
+    fake.answer = refuse
+    reply = send(plane, request("POST", f"/_api/{api_id}/a", body=b"x"))
+    assert (reply.status, body_json(reply)) == (413, {"message": "Request Entity Too Large"})
+
+
 def test_integration_timeout_is_503(apigw, plane, fake, http_api):
     api = http_api("GET /slow")
     apigw(

@@ -210,6 +210,9 @@ class DataPlane:
         try:
             result = task.result()
         except Exception as err:  # a missing function is a 500 on AWS too
+            if getattr(err, "code", "") == "RequestTooLargeException":
+                # The event is over Lambda's 6 MB (a ~4.5 MB binary body, base64-encoded).
+                return message(413, "Request Entity Too Large", extra)
             log.warning("HTTP API %s: invoking %s failed: %s", inv.api_id, name, err)
             return message(500, "Internal Server Error", extra)
         if result.function_error:
