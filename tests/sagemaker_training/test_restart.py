@@ -6,15 +6,15 @@ import os
 import time
 from typing import Any
 
-from conftest import make_submit, wait_secondary
-
 from nimbus.services.sagemaker.training import SERVER_STOPPED
+
+from .conftest import make_submit, wait_secondary
 
 
 def test_restart_marks_a_running_job_failed(fresh_nimbus: Any) -> None:
     import json
 
-    from conftest import TRUST, unique
+    from .conftest import TRUST, unique
 
     iam, s3 = fresh_nimbus.client("iam"), fresh_nimbus.client("s3")
     role = iam.create_role(RoleName="sm", AssumeRolePolicyDocument=json.dumps(TRUST))

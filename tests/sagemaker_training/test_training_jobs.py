@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from conftest import log_messages, unique, wait, wait_secondary
+
+from .conftest import log_messages, unique, wait, wait_secondary
 
 SKLEARN_SCRIPT = """
 import argparse, json, os, sys
