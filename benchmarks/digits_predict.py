@@ -13,7 +13,6 @@ Run: .venv/bin/python benchmarks/digits_predict.py [--seconds 5] [--rounds 3]
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import os
@@ -23,9 +22,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
+import _load as load
 from _servers import Server, free_port, start_nimbus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,45 +93,11 @@ def digit_png() -> bytes:
     return buffer.getvalue()
 
 
-async def _connection(port: int, path: str, body: bytes, until: float, lat: list[float]) -> int:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head_out = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: bench\r\n"
-        f"Content-Type: image/png\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    request = head_out + body
-    done = 0
-    try:
-        while time.perf_counter() < until:
-            began = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            reply = await reader.readexactly(length)
-            if not head.startswith(b"HTTP/1.1 200") or b'"prediction": ' not in reply:
-                raise RuntimeError(f"unexpected reply: {head[:40]!r} {reply[:200]!r}")
-            lat.append((time.perf_counter() - began) * 1000)
-            done += 1
-    finally:
-        writer.close()
-    return done
-
-
-async def _load(port: int, path: str, body: bytes, seconds: float, conns: int):
-    lat: list[float] = []
-    began = time.perf_counter()
-    until = began + seconds
-    counts = await asyncio.gather(
-        *(_connection(port, path, body, until, lat) for _ in range(conns))
-    )
-    return sum(counts) / (time.perf_counter() - began), lat
-
-
 def measure(port: int, path: str, body: bytes, seconds: float, conns: int):
-    return asyncio.run(_load(port, path, body, seconds, conns))
+    return load.measure(
+        port, "POST", path, seconds, conns, body=body, content_type="image/png",
+        ok=lambda reply: b'"prediction": ' in reply,
+    )  # fmt: skip
 
 
 def train_model(work: Path) -> Path:

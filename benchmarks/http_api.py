@@ -11,15 +11,14 @@ Run: .venv/bin/python benchmarks/http_api.py [--seconds 5] [--rounds 3] [--conne
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import shutil
 import statistics
 import sys
-import time
 import zipfile
 
+import _load as load
 from _servers import Server, free_port, start_nimbus
 
 HELLO = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'hello'}\n"
@@ -58,41 +57,8 @@ uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), loop="uv
 """
 
 
-async def _connection(port: int, path: str, host: str, until: float, lat: list[float]) -> int:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench\r\n\r\n".encode()
-    done = 0
-    try:
-        while time.perf_counter() < until:
-            began = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
-            if not head.startswith(b"HTTP/1.1 200") or body != b"hello":
-                raise RuntimeError(f"unexpected reply: {head[:40]!r} {body[:80]!r}")
-            lat.append((time.perf_counter() - began) * 1000)
-            done += 1
-    finally:
-        writer.close()
-    return done
-
-
-async def _load(port: int, path: str, host: str, seconds: float, conns: int) -> tuple[float, list]:
-    lat: list[float] = []
-    began = time.perf_counter()
-    until = began + seconds
-    counts = await asyncio.gather(
-        *(_connection(port, path, host, until, lat) for _ in range(conns))
-    )
-    return sum(counts) / (time.perf_counter() - began), lat
-
-
 def measure(port: int, path: str, seconds: float, conns: int) -> tuple[float, list[float]]:
-    return asyncio.run(_load(port, path, f"127.0.0.1:{port}", seconds, conns))
+    return load.measure(port, "GET", path, seconds, conns, ok=lambda body: body == b"hello")
 
 
 def deploy(nimbus: Server) -> str:

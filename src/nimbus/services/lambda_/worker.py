@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import socket
 import struct
@@ -13,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from nimbus.services.children import kill_group, reap
 
 BOOTSTRAP = str(Path(__file__).with_name("bootstrap.py"))
 _HEAD = struct.Struct(">II")
@@ -130,20 +131,10 @@ class Worker:
 
     async def kill(self) -> int | None:
         """Kill the worker (and its process group) and collect its last output."""
-        self.dead = True
         self.kill_now()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(2.0):
-                await self.proc.wait()
-                await self._pump
-        return self.proc.returncode
+        return await reap(self.proc, self._pump)
 
     def kill_now(self) -> None:
         """Synchronous kill, for shutdown."""
         self.dead = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.kill()
-        with contextlib.suppress(Exception):
-            self.writer.close()
+        kill_group(self.proc, self.writer)

@@ -11,7 +11,6 @@ import contextlib
 import itertools
 import json
 import os
-import signal
 import socket
 import struct
 import sys
@@ -19,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from nimbus.services.children import kill_group, reap
 
 SERVER = str(Path(__file__).with_name("model_server.py"))
 _HEAD = struct.Struct(">II")
@@ -148,18 +149,9 @@ class ModelHost:
 
     async def stop(self) -> int | None:
         self.stop_now()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(2.0):
-                await self.proc.wait()
-                await self._pump
-        return self.proc.returncode
+        return await reap(self.proc, self._pump)
 
     def stop_now(self) -> None:
         """Synchronous kill, for shutdown."""
         self.dead = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.kill()
-        with contextlib.suppress(Exception):
-            self.writer.close()
+        kill_group(self.proc, self.writer)
