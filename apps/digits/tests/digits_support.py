@@ -156,3 +156,21 @@ class MemoryTable:
         if len(rows) > Limit:
             out["LastEvaluatedKey"] = {"pk": page[-1]["pk"], "sk": page[-1]["sk"]}
         return out
+
+
+# -- the web page, driven by Playwright ----------------------------------------------------
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Strokes in pad units (0..280) drawn with the mouse."""
+    box = page.locator("#pad").bounding_box()
+    scale = box["width"] / 280
+    for points in strokes:
+        x, y = points[0]
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=8)
+        page.mouse.up()
+
+
+def rows(page) -> int:
+    return page.locator("#history tbody tr").count()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from digits_support import dark_on_light, digit_ink, encode
+from digits_support import dark_on_light, digit_ink, draw, encode, rows
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -43,23 +43,6 @@ def page(browser, on_nimbus) -> Iterator[Any]:
     yield page
     context.close()
     assert not errors, errors
-
-
-def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Strokes in pad units (0..280) drawn with the mouse."""
-    box = page.locator("#pad").bounding_box()
-    scale = box["width"] / 280
-    for points in strokes:
-        x, y = points[0]
-        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
-        page.mouse.down()
-        for x, y in points[1:]:
-            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=8)
-        page.mouse.up()
-
-
-def rows(page) -> int:
-    return page.locator("#history tbody tr").count()
 
 
 def first_row_digit(page) -> str:

@@ -24,8 +24,10 @@ from digits_support import (
     MemoryTable,
     dark_on_light,
     digit_ink,
+    draw,
     encode,
     history,
+    rows,
 )
 from digits_support import predict as predict_module
 
@@ -114,23 +116,6 @@ def open_page(browser, site: StandIn, locale: str = "en-US", **options):
     page.goto(site.url)
     page.wait_for_selector("body[data-ready=true]")
     return context, page
-
-
-def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Strokes in pad units (0..280) drawn with the mouse."""
-    box = page.locator("#pad").bounding_box()
-    scale = box["width"] / 280
-    for points in strokes:
-        x, y = points[0]
-        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
-        page.mouse.down()
-        for x, y in points[1:]:
-            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=8)
-        page.mouse.up()
-
-
-def rows(page) -> int:
-    return page.locator("#history tbody tr").count()
 
 
 def test_draw_a_digit_and_see_the_prediction_and_the_new_history_row(browser, site) -> None:
