@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 Req = dict[str, Any]
 Out = dict[str, Any]
 _SOURCES = ("INPUT", "OUTPUT")
+ACCEPTED = 202  # AWS answers guardrail writes with 202 Accepted
 
 
 class GuardrailOperations:
@@ -51,6 +52,7 @@ class GuardrailOperations:
 
     # -- control plane ------------------------------------------------------------------------
     def create_guardrail(self, req: Req, ctx: RequestContext) -> Out:
+        ctx.status = ACCEPTED
         return self.guardrails.create(req)
 
     def get_guardrail(self, req: Req, ctx: RequestContext) -> Out:
@@ -60,12 +62,15 @@ class GuardrailOperations:
         return self.guardrails.list(req)
 
     def update_guardrail(self, req: Req, ctx: RequestContext) -> Out:
+        ctx.status = ACCEPTED
         return self.guardrails.update(req)
 
     def delete_guardrail(self, req: Req, ctx: RequestContext) -> Out:
+        ctx.status = ACCEPTED
         return self.guardrails.delete(req)
 
     def create_guardrail_version(self, req: Req, ctx: RequestContext) -> Out:
+        ctx.status = ACCEPTED
         return self.guardrails.create_version(req)
 
     # -- evaluation ---------------------------------------------------------------------------

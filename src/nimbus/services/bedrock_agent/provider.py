@@ -34,6 +34,7 @@ class BedrockAgentProvider(Provider):
         return [self.prompts.arn(pid, version or "DRAFT")]
 
     def create_prompt(self, req: Req, ctx: RequestContext) -> Out:
+        ctx.status = 201
         return self.prompts.create(req)
 
     def get_prompt(self, req: Req, ctx: RequestContext) -> Out:
@@ -49,6 +50,7 @@ class BedrockAgentProvider(Provider):
         return self.prompts.delete(req)
 
     def create_prompt_version(self, req: Req, ctx: RequestContext) -> Out:
+        ctx.status = 201
         return self.prompts.create_version(req)
 
     def render_prompt(self, prompt_arn: str, variables: dict[str, Any] | None) -> dict:
