@@ -154,7 +154,9 @@ DETECTORS: dict[str, list[Detector]] = {
         # Any other international number written with its country code.
         Detector(_c(r"\+(?!84)[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6}(?!\d)"), _intl_phone),
     ],
-    "CREDIT_DEBIT_CARD_NUMBER": [Detector(_c(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?!\d)"), _card)],
+    "CREDIT_DEBIT_CARD_NUMBER": [
+        Detector(_c(r"(?=\d)(?<![\d-])\d(?:[ -]?\d){12,18}(?!\d)"), _card)
+    ],
     "CREDIT_DEBIT_CARD_CVV": [_cue("CVV2?|CVC2?|CID|security code|mã bảo mật", r"\d{3,4}\b")],
     "CREDIT_DEBIT_CARD_EXPIRY": [
         Detector(
@@ -248,7 +250,7 @@ DETECTORS: dict[str, list[Detector]] = {
     "ADDRESS": [
         Detector(
             _c(
-                rf"\b\d{{1,6}}[A-Za-z]?\s+(?:{_CAP}\s+){{0,4}}(?:{_STREET_EN})\b\.?"
+                rf"(?=\d)\b\d{{1,6}}[A-Za-z]?\s+(?:{_CAP}\s+){{0,4}}(?:{_STREET_EN})\b\.?"
                 r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b)?"
                 rf"(?:,?\s+(?:Apt|Suite|Unit)\.?\s*\w+)?(?:,\s*{_CAP}(?:\s+{_CAP}){{0,2}}){{0,2}}"
                 r"(?:,?\s+(?:[A-Z]{2}\s+)?\d{5}(?:-\d{4})?)?"

@@ -38,25 +38,34 @@ _PHRASE_STARTS = frozenset(p.split()[0] for p in PROFANITY_PHRASES)
 def profanity(text: str) -> list[str]:
     """The profane words and phrases in ``text`` (casefolded), each once, in text order."""
     toks = tokens(text)
+    distinct = set(toks)
+    words = distinct & PROFANITY_WORDS
+    words.update(t for t in distinct if t.startswith(PROFANITY_STEMS))
+    starts = distinct & _PHRASE_STARTS
+    if not words and not starts:
+        return []  # the common case, decided with set operations only
     found: dict[str, None] = {}
     i = 0
     while i < len(toks):
         tok = toks[i]
-        if tok in _PHRASE_STARTS:
-            for size in range(_LONGEST_PHRASE, 1, -1):  # the longest phrase at a position wins
-                phrase = " ".join(toks[i : i + size])
-                if phrase in PROFANITY_PHRASES:
-                    found.setdefault(phrase)
-                    i += size
-                    break
-            else:
-                size = 0
-            if size:
+        if tok in starts:
+            phrase = _phrase_at(toks, i)
+            if phrase:
+                found.setdefault(phrase)
+                i += phrase.count(" ") + 1
                 continue
-        if tok in PROFANITY_WORDS or tok.startswith(PROFANITY_STEMS):
+        if tok in words:
             found.setdefault(tok)
         i += 1
     return list(found)
+
+
+def _phrase_at(toks: list[str], i: int) -> str | None:
+    for size in range(_LONGEST_PHRASE, 1, -1):  # the longest phrase at a position wins
+        phrase = " ".join(toks[i : i + size])
+        if phrase in PROFANITY_PHRASES:
+            return phrase
+    return None
 
 
 def _nfc(text: str) -> str:
