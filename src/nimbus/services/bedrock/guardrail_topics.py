@@ -9,9 +9,10 @@ How it scores (all deterministic, precomputed once per guardrail version):
 - Content words only: English and Vietnamese function words, and words every definition uses
   ("provide", "information", "cung cấp", "thông tin"), are dropped from the topic's side.
 - English words are reduced to a crude stem, so "invest", "investing" and "investments" agree.
-- A shared word weighs 1.0; a shared Vietnamese syllable 0.75 (one syllable of a compound like
-  "đầu tư" says little alone); a shared adjacent pair ("đầu tư", "stock market") 1.5. A feature
-  that several topics of the same guardrail share is divided among them.
+- A shared English word weighs 1.0; a shared Vietnamese syllable 0.75 (one syllable of a compound
+  like "đầu tư" says little alone); a shared adjacent pair of content words ("đầu tư", "stock
+  market") 1.5, and in Vietnamese a pair with one common syllable ("so sánh", "trẻ em") 1.0. A
+  feature that several topics of the same guardrail share is divided among them.
 - Text with Vietnamese diacritics is compared with diacritics (tone-mark placement ignored).
   Plain-ASCII text is compared with the topic's words folded to ASCII, since people type
   Vietnamese without accents; single folded syllables then weigh only 0.5 because folding
@@ -21,8 +22,9 @@ How it scores (all deterministic, precomputed once per guardrail version):
 
 What this cannot do, honestly: it does not understand meaning. A paraphrase that shares no
 content word with the definition or examples ("Where should I park my savings?" against a topic
-defined with "invest" and "stocks") passes, and an innocent sentence that happens to use two of
-the topic's words ("I read a stock market history book") is blocked. Negation is ignored. Write
+defined with "invest" and "stocks") passes, and an innocent sentence that happens to use the
+topic's words ("I read a history of the stock market", against a topic about "stock market"
+tips) is blocked. Negation is ignored. Write
 definitions and examples with the words your users actually type, in every language you serve;
 real Bedrock will generalise further than this.
 """
@@ -36,14 +38,13 @@ from dataclasses import dataclass
 from nimbus.services.bedrock.guardrail_text import (
     accent_key,
     folded_key,
-    has_diacritics,
     is_stop,
     keys,
     tokens,
 )
 
 THRESHOLD = 2.0
-WORD, SYLLABLE, FOLDED_SYLLABLE, PAIR = 1.0, 0.75, 0.5, 1.5
+WORD, SYLLABLE, FOLDED_SYLLABLE, PAIR, PAIR_WITH_STOP = 1.0, 0.75, 0.5, 1.5, 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +76,22 @@ def _features(name: str, definition: str, examples: Iterable[str]) -> _Features:
     def scan(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         content_a: list[str] = []
         content_f: list[str] = []
-        previous: str | None = None
+        vietnamese = not text.isascii()  # then "mua", "xe" are syllables too, not English words
+        previous: tuple[str, bool, bool] | None = None  # token, is a stop word, is a syllable
         for token in tokens(text.replace("_", " ")):
-            if is_stop(token):
-                previous = None
-                continue
+            stop, syllable = is_stop(token), vietnamese
             a, f = accent_key(token), folded_key(token)
-            marked = has_diacritics(token)
-            add(accent, a, SYLLABLE if marked else WORD)
-            add(folded, f, FOLDED_SYLLABLE if marked else WORD)
-            if previous is not None:
-                add(accent, f"{accent_key(previous)} {a}", PAIR)
-                add(folded, f"{folded_key(previous)} {f}", PAIR)
-            previous = token
+            if previous is not None and not (stop and previous[1]):
+                # A pair with one common syllable ("so sánh", "trẻ em") counts in Vietnamese.
+                weight = PAIR if not (stop or previous[1]) else PAIR_WITH_STOP
+                if weight == PAIR or syllable:
+                    add(accent, f"{accent_key(previous[0])} {a}", weight)
+                    add(folded, f"{folded_key(previous[0])} {f}", weight)
+            previous = (token, stop, syllable)
+            if stop:
+                continue
+            add(accent, a, SYLLABLE if syllable else WORD)
+            add(folded, f, FOLDED_SYLLABLE if syllable else WORD)
             content_a.append(a)
             content_f.append(f)
         return tuple(content_a), tuple(content_f)
