@@ -17,15 +17,15 @@ from .conftest import BLOCKED_INPUT, INVESTMENT_TOPIC, pii_config
 
 
 @pytest.fixture
-def bedrock(registry: ServiceRegistry, ctx: RequestContext) -> Call:
+def local(registry: ServiceRegistry, ctx: RequestContext) -> Call:
     return Call(registry.get("bedrock"), ctx)
 
 
-def _create(bedrock: Call, **config: Any) -> str:
+def _create(local: Call, **config: Any) -> str:
     config.setdefault("name", "engine")
     config.setdefault("blockedInputMessaging", BLOCKED_INPUT)
     config.setdefault("blockedOutputsMessaging", "withheld")
-    return bedrock("create_guardrail", **config)["guardrailId"]
+    return local("create_guardrail", **config)["guardrailId"]
 
 
 def _text(*texts: str, qualifiers: list[str] | None = None) -> list[dict]:
@@ -53,9 +53,9 @@ def _conforms(shape: Shape, value: Any, path: str = "") -> None:
         assert not shape.enum or value in shape.enum, f"{path}={value}"
 
 
-def test_result_is_exactly_the_apply_guardrail_output_shape(bedrock: Call) -> None:
+def test_result_is_exactly_the_apply_guardrail_output_shape(local: Call) -> None:
     gid = _create(
-        bedrock,
+        local,
         topicPolicyConfig={"topicsConfig": [INVESTMENT_TOPIC]},
         wordPolicyConfig={"wordsConfig": [{"text": "acme"}],
                           "managedWordListsConfig": [{"type": "PROFANITY"}]},
@@ -67,7 +67,7 @@ def test_result_is_exactly_the_apply_guardrail_output_shape(bedrock: Call) -> No
     )  # fmt: skip
     model = botocore.session.get_session().get_service_model("bedrock-runtime")
     shape = model.operation_model("ApplyGuardrail").output_shape
-    provider = bedrock.provider
+    provider = local.provider
     texts = [
         "Should I buy Tesla stock? acme is shit, you are an idiot, call 0912 345 678",
         "mail a@b.com about T-42",
@@ -79,10 +79,10 @@ def test_result_is_exactly_the_apply_guardrail_output_shape(bedrock: Call) -> No
             _conforms(shape, result)
 
 
-def test_contract_outputs(bedrock: Call) -> None:
-    gid = _create(bedrock, **pii_config(("EMAIL", "ANONYMIZE"), ("PHONE", "BLOCK")))
+def test_contract_outputs(local: Call) -> None:
+    gid = _create(local, **pii_config(("EMAIL", "ANONYMIZE"), ("PHONE", "BLOCK")))
     arn = f"arn:aws:bedrock:us-east-1:000000000000:guardrail/{gid}"
-    evaluate = bedrock.provider.evaluate_guardrail
+    evaluate = local.provider.evaluate_guardrail
     blocked = evaluate(arn, "DRAFT", "INPUT", _text("call +84 912 345 678"))
     assert (blocked["action"], blocked["outputs"]) == ("GUARDRAIL_INTERVENED",
                                                        [{"text": BLOCKED_INPUT}])  # fmt: skip
@@ -98,31 +98,31 @@ def test_contract_outputs(bedrock: Call) -> None:
     assert (info.value.code, info.value.status) == ("ResourceNotFoundException", 404)
 
 
-def test_an_update_takes_effect_at_once(bedrock: Call) -> None:
-    gid = _create(bedrock, **pii_config(("EMAIL", "ANONYMIZE")))
-    evaluate = bedrock.provider.evaluate_guardrail
+def test_an_update_takes_effect_at_once(local: Call) -> None:
+    gid = _create(local, **pii_config(("EMAIL", "ANONYMIZE")))
+    evaluate = local.provider.evaluate_guardrail
     assert evaluate(gid, "DRAFT", "INPUT", _text("a@b.com"))["outputs"] == [{"text": "{EMAIL}"}]
-    bedrock("create_guardrail_version", guardrailIdentifier=gid)
-    bedrock("update_guardrail", guardrailIdentifier=gid, name="engine",
+    local("create_guardrail_version", guardrailIdentifier=gid)
+    local("update_guardrail", guardrailIdentifier=gid, name="engine",
             blockedInputMessaging="now blocked", blockedOutputsMessaging="x",
             **pii_config(("EMAIL", "BLOCK")))  # fmt: skip
     assert evaluate(gid, "DRAFT", "INPUT", _text("a@b.com"))["outputs"] == [{"text": "now blocked"}]
     assert evaluate(gid, "1", "INPUT", _text("a@b.com"))["outputs"] == [{"text": "{EMAIL}"}]
-    bedrock("delete_guardrail", guardrailIdentifier=gid, guardrailVersion="1")
+    local("delete_guardrail", guardrailIdentifier=gid, guardrailVersion="1")
     with pytest.raises(AwsError):
         evaluate(gid, "1", "INPUT", _text("a@b.com"))
 
 
-def test_more_entity_types(bedrock: Call) -> None:
+def test_more_entity_types(local: Call) -> None:
     types = ["NAME", "IP_ADDRESS", "US_SOCIAL_SECURITY_NUMBER", "AWS_ACCESS_KEY", "PASSWORD",
              "LICENSE_PLATE", "AGE", "INTERNATIONAL_BANK_ACCOUNT_NUMBER", "URL"]  # fmt: skip
-    gid = _create(bedrock, **pii_config(*[(t, "ANONYMIZE") for t in types]))
+    gid = _create(local, **pii_config(*[(t, "ANONYMIZE") for t in types]))
     text = (
         "Anh Nguyễn Văn An, 35 tuổi, biển số 51F-123.45, mật khẩu là Hoa@2024. "
         "Mr. John Smith at 10.0.0.12 has SSN 123-45-6789 and key AKIAIOSFODNN7EXAMPLE; "
         "IBAN GB82 WEST 1234 5698 7654 32, see https://example.com/a."
     )
-    result = bedrock.provider.evaluate_guardrail(gid, "DRAFT", "INPUT", _text(text))
+    result = local.provider.evaluate_guardrail(gid, "DRAFT", "INPUT", _text(text))
     assert result["outputs"] == [{"text": (
         "Anh {NAME}, {AGE}, biển số {LICENSE_PLATE}, mật khẩu là {PASSWORD} "
         "Mr. {NAME} at {IP_ADDRESS} has SSN {US_SOCIAL_SECURITY_NUMBER} and key {AWS_ACCESS_KEY}; "
@@ -130,13 +130,13 @@ def test_more_entity_types(bedrock: Call) -> None:
     )}]  # fmt: skip
 
 
-def test_contextual_grounding_on_output(bedrock: Call) -> None:
+def test_contextual_grounding_on_output(local: Call) -> None:
     gid = _create(
-        bedrock,
+        local,
         contextualGroundingPolicyConfig={"filtersConfig": [
             {"type": "GROUNDING", "threshold": 0.5}, {"type": "RELEVANCE", "threshold": 0.5}]},
     )  # fmt: skip
-    evaluate = bedrock.provider.evaluate_guardrail
+    evaluate = local.provider.evaluate_guardrail
     source = "The store opens at 9 am and closes at 6 pm, Monday to Saturday."
     query = "When does the store open?"
 
