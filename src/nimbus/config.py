@@ -41,3 +41,18 @@ class Settings:
             ),
             apps_dir=Path(apps_dir) if apps_dir else None,
         )
+
+
+BEDROCK_MODELS_ENV = "NIMBUS_BEDROCK_MODELS"
+
+
+def bedrock_models_path(data_dir: Path) -> Path | None:
+    """Where the Bedrock model-to-backend routes live: ``NIMBUS_BEDROCK_MODELS``, else
+    ``bedrock-models.toml`` / ``.json`` in the data directory; None when there are none."""
+    explicit = os.environ.get(BEDROCK_MODELS_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    for name in ("bedrock-models.toml", "bedrock-models.json"):
+        if (data_dir / name).is_file():
+            return data_dir / name
+    return None

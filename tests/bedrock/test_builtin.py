@@ -14,8 +14,11 @@ from nimbus.services.bedrock.backends.builtin import BuiltinBackend
 
 
 def _request(text: str, **kwargs: object) -> ChatRequest:
-    return ChatRequest("anthropic.claude-3-haiku-20240307-v1:0",
-                       [{"role": "user", "content": [{"text": text}]}], **kwargs)  # fmt: skip
+    return ChatRequest(
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        [{"role": "user", "content": [{"text": text}]}],
+        **kwargs,
+    )
 
 
 def _chat(request: ChatRequest) -> ChatResult:

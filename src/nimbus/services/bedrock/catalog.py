@@ -36,26 +36,38 @@ class FoundationModel:
 
 def _claude(model_id: str, name: str, max_out: int, *, images: bool = True) -> FoundationModel:
     return FoundationModel(
-        model_id, name, "Anthropic", "anthropic",
+        model_id,
+        name,
+        "Anthropic",
+        "anthropic",
         input_modalities=("TEXT", "IMAGE") if images else ("TEXT",),
-        max_output_tokens=max_out, default_max_tokens=max_out,
-    )  # fmt: skip
+        max_output_tokens=max_out,
+        default_max_tokens=max_out,
+    )
 
 
 def _llama(model_id: str, name: str, *, images: bool = False) -> FoundationModel:
     return FoundationModel(
-        model_id, name, "Meta", "llama",
+        model_id,
+        name,
+        "Meta",
+        "llama",
         input_modalities=("TEXT", "IMAGE") if images else ("TEXT",),
-        max_output_tokens=2048, default_max_tokens=512,
-    )  # fmt: skip
+        max_output_tokens=2048,
+        default_max_tokens=512,
+    )
 
 
 def _nova(model_id: str, name: str, *, images: bool = True) -> FoundationModel:
     return FoundationModel(
-        model_id, name, "Amazon", "nova",
+        model_id,
+        name,
+        "Amazon",
+        "nova",
         input_modalities=("TEXT", "IMAGE") if images else ("TEXT",),
-        max_output_tokens=10000, default_max_tokens=5000,
-    )  # fmt: skip
+        max_output_tokens=10000,
+        default_max_tokens=5000,
+    )
 
 
 MODELS: tuple[FoundationModel, ...] = (
@@ -68,26 +80,48 @@ MODELS: tuple[FoundationModel, ...] = (
     _claude("anthropic.claude-3-7-sonnet-20250219-v1:0", "Claude 3.7 Sonnet", 64000),
     _claude("anthropic.claude-sonnet-4-20250514-v1:0", "Claude Sonnet 4", 64000),
     FoundationModel(
-        "amazon.titan-text-express-v1", "Titan Text G1 - Express", "Amazon", "titan-text",
+        "amazon.titan-text-express-v1",
+        "Titan Text G1 - Express",
+        "Amazon",
+        "titan-text",
         customizations=("FINE_TUNING", "CONTINUED_PRE_TRAINING"),
-        max_output_tokens=8192, default_max_tokens=512,
+        max_output_tokens=8192,
+        default_max_tokens=512,
     ),
     FoundationModel(
-        "amazon.titan-text-lite-v1", "Titan Text G1 - Lite", "Amazon", "titan-text",
+        "amazon.titan-text-lite-v1",
+        "Titan Text G1 - Lite",
+        "Amazon",
+        "titan-text",
         customizations=("FINE_TUNING", "CONTINUED_PRE_TRAINING"),
-        max_output_tokens=4096, default_max_tokens=512,
+        max_output_tokens=4096,
+        default_max_tokens=512,
     ),
     FoundationModel(
-        "amazon.titan-text-premier-v1:0", "Titan Text G1 - Premier", "Amazon", "titan-text",
-        max_output_tokens=3072, default_max_tokens=512,
+        "amazon.titan-text-premier-v1:0",
+        "Titan Text G1 - Premier",
+        "Amazon",
+        "titan-text",
+        max_output_tokens=3072,
+        default_max_tokens=512,
     ),
     FoundationModel(
-        "amazon.titan-embed-text-v1", "Titan Embeddings G1 - Text", "Amazon", "titan-embed",
-        output_modalities=("EMBEDDING",), streaming=False, embedding_dimensions=(1536,),
+        "amazon.titan-embed-text-v1",
+        "Titan Embeddings G1 - Text",
+        "Amazon",
+        "titan-embed",
+        output_modalities=("EMBEDDING",),
+        streaming=False,
+        embedding_dimensions=(1536,),
     ),
     FoundationModel(
-        "amazon.titan-embed-text-v2:0", "Titan Text Embeddings V2", "Amazon", "titan-embed",
-        output_modalities=("EMBEDDING",), streaming=False, embedding_dimensions=(1024, 512, 256),
+        "amazon.titan-embed-text-v2:0",
+        "Titan Text Embeddings V2",
+        "Amazon",
+        "titan-embed",
+        output_modalities=("EMBEDDING",),
+        streaming=False,
+        embedding_dimensions=(1024, 512, 256),
     ),
     _nova("amazon.nova-micro-v1:0", "Nova Micro", images=False),
     _nova("amazon.nova-lite-v1:0", "Nova Lite"),
@@ -100,7 +134,7 @@ MODELS: tuple[FoundationModel, ...] = (
     _llama("meta.llama3-2-3b-instruct-v1:0", "Llama 3.2 3B Instruct"),
     _llama("meta.llama3-2-11b-instruct-v1:0", "Llama 3.2 11B Vision Instruct", images=True),
     _llama("meta.llama3-3-70b-instruct-v1:0", "Llama 3.3 70B Instruct"),
-)  # fmt: skip
+)
 
 BY_ID: dict[str, FoundationModel] = {m.model_id: m for m in MODELS}
 

@@ -174,7 +174,9 @@ def _restate(prompt: str, lang: str) -> str:
         lines.append(f"{label}: " + ", ".join(f"**{t}**" for t in terms))
     label = "Tóm tắt" if vi else "Summary"
     stats = (
-        f"{words} từ, {len(sentences)} câu" if vi else f"{words} words, {len(sentences)} sentences"
+        f"{words} từ, {len(sentences)} câu"
+        if vi
+        else f"{words} words, {len(sentences)} sentence{'s' if len(sentences) > 1 else ''}"
     )
     lines.append(f"{label} ({stats}):")
     lines.extend(f"- {_clip(s, 140)}" for s in sentences[:5])

@@ -62,9 +62,13 @@ def _is_punctuation(char: str) -> bool:
 
 def _is_cjk(code: int) -> bool:
     return (
-        0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2A6DF
-        or 0x2A700 <= code <= 0x2CEAF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F
-    )  # fmt: skip
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2A6DF
+        or 0x2A700 <= code <= 0x2CEAF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x2F800 <= code <= 0x2FA1F
+    )
 
 
 class WordPiece:
@@ -161,15 +165,20 @@ class MiniLM:
             )
             self.layers.append(
                 (
-                    qkv, qkv_bias,
-                    t("attention.output.dense"), b("attention.output.dense"),
+                    qkv,
+                    qkv_bias,
+                    t("attention.output.dense"),
+                    b("attention.output.dense"),
                     w[p + "attention.output.LayerNorm.weight"],
                     w[p + "attention.output.LayerNorm.bias"],
-                    t("intermediate.dense"), b("intermediate.dense"),
-                    t("output.dense"), b("output.dense"),
-                    w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
+                    t("intermediate.dense"),
+                    b("intermediate.dense"),
+                    t("output.dense"),
+                    b("output.dense"),
+                    w[p + "output.LayerNorm.weight"],
+                    w[p + "output.LayerNorm.bias"],
                 )
-            )  # fmt: skip
+            )
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text))
