@@ -101,10 +101,10 @@ class ModelRouter:
         self._active: dict[ModelRoute, int] = {}
 
     def route_for(self, model_id: str) -> ModelRoute:
-        for candidate in {model_id, base_model_id(model_id)}:
-            for route in self.routes:
-                if route.matches(candidate):
-                    return route
+        base = base_model_id(model_id)
+        for route in self.routes:
+            if route.matches(model_id) or route.matches(base):
+                return route
         return self.default
 
     def backend(self, route: ModelRoute) -> Backend:
