@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from .conftest import error_code, jpeg, user_message
 
-# Only these tests use this model, so its metrics are theirs alone.
+# Few tests use this model; the checks compare before and after.
 METERED = "amazon.titan-text-lite-v1"
 LOGGED = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -48,6 +48,9 @@ def test_invocations_tokens_latency_and_errors_become_metrics(
     aws: Callable[..., Any], brt: Any
 ) -> None:
     cloudwatch = aws("cloudwatch")
+    names = ("Invocations", "InputTokenCount", "OutputTokenCount", "InvocationClientErrors")
+    time.sleep(0.3)  # earlier tests' samples are flushed
+    before = {name: _sum(cloudwatch, name) for name in names}
     used_in = used_out = 0
     for question in ("What is 1+1?", "Hello", "Summarise the water cycle."):
         usage = brt.converse(modelId=METERED, messages=user_message(question))["usage"]
@@ -57,11 +60,13 @@ def test_invocations_tokens_latency_and_errors_become_metrics(
         brt.converse(
             modelId=METERED, messages=user_message("x"), inferenceConfig={"maxTokens": 99999}
         )
-    _wait(lambda: _sum(cloudwatch, "Invocations") >= 4)
-    assert _sum(cloudwatch, "Invocations") == 4
-    stream_usage = _sum(cloudwatch, "InputTokenCount") - used_in
-    assert stream_usage > 0 and _sum(cloudwatch, "OutputTokenCount") > used_out
-    assert _wait(lambda: _sum(cloudwatch, "InvocationClientErrors")) == 1
+
+    def grew(name: str) -> float:
+        return _sum(cloudwatch, name) - before[name]
+
+    _wait(lambda: grew("Invocations") >= 4 and grew("InvocationClientErrors") >= 1)
+    assert (grew("Invocations"), grew("InvocationClientErrors")) == (4, 1)
+    assert grew("InputTokenCount") > used_in and grew("OutputTokenCount") > used_out
     listed = cloudwatch.list_metrics(
         Namespace="AWS/Bedrock", Dimensions=[{"Name": "ModelId", "Value": METERED}]
     )
