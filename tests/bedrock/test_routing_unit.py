@@ -60,7 +60,10 @@ def _chat(router: ModelRouter, model_id: str = "m.primary") -> ChatResult:
 
 
 def _route(match: str, **kwargs: Any) -> config.ModelRoute:
-    return config.ModelRoute(match=match, backoff=0.001, **kwargs)
+    # "openai" routes: the router applies timeouts to them (not to the undelayed built-in)
+    return config.ModelRoute(
+        match=match, kind="openai", base_url="http://x", backoff=0.001, **kwargs
+    )
 
 
 def test_first_matching_route_wins_and_unmatched_ids_go_to_the_builtin() -> None:

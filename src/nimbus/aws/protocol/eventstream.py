@@ -23,7 +23,7 @@ from typing import Any
 from botocore.model import Shape
 
 from nimbus.aws.errors import AwsError
-from nimbus.aws.protocol.base import json_bytes
+from nimbus.aws.protocol.base import _json_default, json_bytes
 
 log = logging.getLogger("nimbus.eventstream")
 
@@ -31,6 +31,14 @@ CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
 # Header value types of the event-stream encoding.
 _TRUE, _FALSE, _BYTE, _SHORT, _INT, _LONG, _BYTES, _STRING, _TIMESTAMP, _UUID = range(10)
+
+# One encoder for every event: json.dumps(..., separators=...) builds a new one per call.
+_JSON = json.JSONEncoder(separators=(",", ":"), default=_json_default)
+
+
+def event_json(value: Any) -> bytes:
+    return _JSON.encode(value).encode()
+
 
 Events = AsyncIterable[dict[str, Any]] | Iterable[dict[str, Any]]
 PayloadEncoder = Callable[[Any], bytes]
@@ -89,53 +97,47 @@ class EventStreamBody:
     """A streaming response body: the provider's events in, framed messages out."""
 
     def __init__(
-        self, shape: Shape, events: Events, encode_payload: PayloadEncoder = json_bytes
+        self, shape: Shape, events: Events, encode_payload: PayloadEncoder = event_json
     ) -> None:
         self.shape = shape
         self.events = events
         self.encode_payload = encode_payload
-        self._heads: dict[str, bytes] = {}
-
-    def _head(self, event_type: str) -> bytes:
-        head = self._heads.get(event_type)
-        if head is None:
-            head = self._heads[event_type] = encode_headers(
-                {
-                    ":event-type": event_type,
-                    ":content-type": "application/json",
-                    ":message-type": "event",
-                }
-            )
-        return head
+        self._plain: dict[str, bytes] = {}  # event type -> headers, for all-JSON event shapes
 
     def encode_event(self, event_type: str, body: dict[str, Any]) -> bytes:
+        head = self._plain.get(event_type)
+        if head is not None:
+            return encode_message(head, self.encode_payload(body))
         member = self.shape.members.get(event_type)  # type: ignore[attr-defined]
         if member is None:
             raise ValueError(f"{event_type} is not an event of {self.shape.name}")
-        extra: dict[str, Any] = {}
+        special = {
+            name: sub
+            for name, sub in member.members.items()
+            if sub.serialization.get("eventheader") or sub.serialization.get("eventpayload")
+        }
+        headers: dict[str, Any] = {":event-type": event_type, ":message-type": "event"}
+        if not special:
+            headers[":content-type"] = "application/json"
+            head = self._plain[event_type] = encode_headers(headers)
+            return encode_message(head, self.encode_payload(body))
         payload: bytes | None = None
-        rest = body
-        for name, sub in member.members.items():
+        content_type = "application/json"
+        for name, sub in special.items():
             if name not in body:
                 continue
+            value = body[name]
             if sub.serialization.get("eventheader"):
-                extra[name] = body[name]
-            elif sub.serialization.get("eventpayload"):
-                value = body[name]
-                if isinstance(value, bytes | bytearray):
-                    payload = bytes(value)
-                elif isinstance(value, str):
-                    payload = value.encode()
-                else:
-                    payload = self.encode_payload(value)
+                headers[name] = value
+            elif isinstance(value, bytes | bytearray):
+                payload, content_type = bytes(value), "application/octet-stream"
+            elif isinstance(value, str):
+                payload, content_type = value.encode(), "text/plain"
             else:
-                continue
-            rest = {k: v for k, v in rest.items() if k != name}
+                payload = self.encode_payload(value)
         if payload is None:
-            payload = self.encode_payload(rest)
-        if not extra:
-            return encode_message(self._head(event_type), payload)
-        headers = {":event-type": event_type, ":message-type": "event", **extra}
+            payload = self.encode_payload({k: v for k, v in body.items() if k not in special})
+        headers[":content-type"] = content_type
         return encode_message(headers, payload)
 
     def encode_error(self, err: AwsError) -> bytes:

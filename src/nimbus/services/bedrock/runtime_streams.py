@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from nimbus.aws.errors import AwsError
-from nimbus.aws.protocol.base import json_bytes
+from nimbus.aws.protocol.eventstream import event_json
 from nimbus.services.bedrock import converse
 from nimbus.services.bedrock.backends.base import ChatResult
 from nimbus.services.bedrock.backends.router import ModelStream
@@ -95,7 +95,7 @@ async def converse_events(
 
 
 def _chunk(body: Event) -> Event:
-    return {"chunk": {"bytes": json_bytes(body)}}
+    return {"chunk": {"bytes": event_json(body)}}
 
 
 async def invoke_chunks(

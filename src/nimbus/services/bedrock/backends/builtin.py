@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from typing import Any
 
 from nimbus.services.bedrock import tokens
@@ -28,6 +29,12 @@ def _describe_image(block: dict[str, Any]) -> str:
     size = tokens.image_size(data)
     shown = f"{block.get('format', 'image')}, {len(data) / 1024:.1f} KB"
     return f"{shown}, {size[0]}x{size[1]}" if size else shown
+
+
+@lru_cache(maxsize=1024)
+def _answer(prompt: str, system: tuple[str, ...], images: tuple[str, ...], turns: int) -> str:
+    """The composed answer, remembered: it is a pure function of the conversation."""
+    return compose(prompt, list(system), list(images), turns)
 
 
 def _cut_at_stop(text: str, stops: list[str]) -> tuple[str, str | None]:
@@ -51,7 +58,7 @@ class BuiltinBackend:
             _describe_image(b["image"]) for b in last_user.get("content") or () if "image" in b
         ]
         turns = sum(1 for m in request.messages if m.get("role") == "user")
-        text = compose(user_text(request.messages), request.system, images, turns)
+        text = _answer(user_text(request.messages), tuple(request.system), tuple(images), turns)
         text, stop = _cut_at_stop(text, request.stop_sequences)
         pieces = tokens.split(text)
         reason = "stop_sequence" if stop is not None else "end_turn"

@@ -49,6 +49,21 @@ def build_backend(route: ModelRoute) -> Backend:
     return BuiltinBackend(route.token_delay_ms)
 
 
+def _limit(route: ModelRoute) -> float | None:
+    """The route's timeout; None for the undelayed built-in model, which answers without
+    ever waiting (a timer per call and per token would be pure overhead)."""
+    if route.kind == "builtin" and not route.token_delay_ms:
+        return None
+    return route.timeout
+
+
+async def _within(limit: float | None, step: Awaitable[T]) -> T:
+    if limit is None:
+        return await step
+    async with asyncio.timeout(limit):
+        return await step
+
+
 @dataclass(slots=True)
 class Served:
     """Which model answered and how long its backend took (what Nimbus itself did not)."""
@@ -153,8 +168,7 @@ class ModelRouter:
                 for attempt in range(route.retries + 1):
                     started = time.perf_counter_ns()
                     try:
-                        async with asyncio.timeout(route.timeout):
-                            result = await call(backend, candidate)
+                        result = await _within(_limit(route), call(backend, candidate))
                     except (BackendError, TimeoutError) as err:
                         last = err
                         if (
@@ -208,8 +222,7 @@ class ModelRouter:
                 started = time.perf_counter_ns()
                 items = backend.stream(replace(request, model_id=candidate)).__aiter__()
                 try:
-                    async with asyncio.timeout(route.timeout):
-                        first = await anext(items)
+                    first = await _within(_limit(route), anext(items))
                 except (BackendError, TimeoutError, StopAsyncIteration) as err:
                     await _close(items)
                     last = (
@@ -266,7 +279,7 @@ class ModelStream:
         return self._run()
 
     async def _run(self) -> AsyncIterator[StreamItem]:
-        timeout = self.served.route.timeout
+        timeout = _limit(self.served.route)
         try:
             first, self._first = self._first, None
             if first is not None:
@@ -275,8 +288,7 @@ class ModelStream:
                     return
             while True:
                 try:
-                    async with asyncio.timeout(timeout):
-                        item = await anext(self._items)
+                    item = await _within(timeout, anext(self._items))
                 except StopAsyncIteration:
                     raise AwsError(
                         "ModelStreamErrorException",
@@ -286,7 +298,7 @@ class ModelStream:
                 except TimeoutError:
                     raise AwsError(
                         "ModelTimeoutException",
-                        f"The model {self.served.model_id} sent nothing for {timeout:g} s.",
+                        f"The model {self.served.model_id} sent nothing for {timeout} s.",
                         408,
                     ) from None
                 except BackendError as err:
