@@ -350,6 +350,9 @@ class BedrockRuntimeProvider(Provider):
                     messages, converse.system_of(chat.get("system"))
                 )
             }
+        if "invokeModel" in given and target.model.is_embedding:
+            body = load_json(given["invokeModel"].get("body") or b"")
+            return {"inputTokens": tokens.count(titan.parse_embed(body, target.model).text)}
         if "invokeModel" in given:
             request = self._codec(target).parse(
                 load_json(given["invokeModel"].get("body") or b""), target.model

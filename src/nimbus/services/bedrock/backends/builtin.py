@@ -31,10 +31,13 @@ def _describe_image(block: dict[str, Any]) -> str:
     return f"{shown}, {size[0]}x{size[1]}" if size else shown
 
 
+_CACHED_PROMPT_CHARS = 4096  # long prompts are rarely repeated; don't hold them in memory
+
+
 @lru_cache(maxsize=1024)
 def _answer(prompt: str, system: tuple[str, ...], images: tuple[str, ...], turns: int) -> str:
     """The composed answer, remembered: it is a pure function of the conversation."""
-    return compose(prompt, list(system), list(images), turns)
+    return compose(prompt, system, images, turns)
 
 
 def _cut_at_stop(text: str, stops: list[str]) -> tuple[str, str | None]:
@@ -58,7 +61,9 @@ class BuiltinBackend:
             _describe_image(b["image"]) for b in last_user.get("content") or () if "image" in b
         ]
         turns = sum(1 for m in request.messages if m.get("role") == "user")
-        text = _answer(user_text(request.messages), tuple(request.system), tuple(images), turns)
+        prompt = user_text(request.messages)
+        answer = _answer if len(prompt) < _CACHED_PROMPT_CHARS else compose
+        text = answer(prompt, tuple(request.system), tuple(images), turns)
         text, stop = _cut_at_stop(text, request.stop_sequences)
         pieces = tokens.split(text)
         reason = "stop_sequence" if stop is not None else "end_turn"

@@ -14,6 +14,7 @@ import json
 import operator
 import re
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 NOTE = {
@@ -63,7 +64,7 @@ def language(text: str) -> str:
     return "vi" if _VI_CHARS.search(text) else "en"
 
 
-def compose(prompt: str, system: list[str], images: list[str], turns: int) -> str:
+def compose(prompt: str, system: Sequence[str], images: Sequence[str], turns: int) -> str:
     """The whole answer for one conversation (the caller cuts it to maxTokens/stop sequences)."""
     lang = language(prompt)
     body = _special(prompt, lang)
@@ -233,7 +234,7 @@ def _json_answer(prompt: str, lang: str) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-def _images(images: list[str], lang: str) -> str:
+def _images(images: Sequence[str], lang: str) -> str:
     listed = ", ".join(images)
     if lang == "vi":
         return f"Đính kèm: {len(images)} ảnh ({listed}); mô hình offline không xem được ảnh."
