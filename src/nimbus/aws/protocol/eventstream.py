@@ -172,21 +172,3 @@ class EventStreamBody:
             result = closer()
             if hasattr(result, "__await__"):
                 await result
-
-
-def decode_messages(data: bytes) -> list[tuple[dict[str, Any], bytes]]:
-    """(headers, payload) of each message in ``data``, checked the way botocore checks them."""
-    from botocore.eventstream import EventStreamBuffer
-
-    buffer = EventStreamBuffer()
-    buffer.add_data(data)
-    return [(message.headers, message.payload) for message in buffer]
-
-
-def json_events(data: bytes) -> list[tuple[str, Any]]:
-    """(event or exception type, parsed JSON payload) of each message: for tests and tools."""
-    out = []
-    for headers, payload in decode_messages(data):
-        kind = headers.get(":event-type") or headers.get(":exception-type")
-        out.append((kind, json.loads(payload) if payload else None))
-    return out
