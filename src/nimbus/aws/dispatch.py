@@ -26,26 +26,6 @@ class UnknownService(AwsError):
     """The request is signed for a service Nimbus has no provider for."""
 
 
-def _rest_segments(models: dict[str, ServiceModel]) -> dict[tuple[str, str], str]:
-    """(signing name, first path segment) -> service, for REST APIs sharing a signing name.
-
-    bedrock, bedrock-runtime and bedrock-agent all sign as "bedrock" and a client's endpoint
-    URL is the same for all of them, so the URI's first segment (unique per API) decides.
-    """
-    rest = {n: m for n, m in models.items() if not m.metadata.get("targetPrefix")}
-    signers = [m.signing_name for m in rest.values()]
-    owners: dict[tuple[str, str], set[str]] = {}
-    for name, model in rest.items():
-        if signers.count(model.signing_name) < 2:
-            continue
-        for op_name in model.operation_names:
-            uri = model.operation_model(op_name).http.get("requestUri", "/")
-            segment = uri.partition("?")[0].split("/", 2)[1] if uri.count("/") else ""
-            if segment and not segment.startswith("{"):
-                owners.setdefault((model.signing_name, segment), set()).add(name)
-    return {key: names.pop() for key, names in owners.items() if len(names) == 1}
-
-
 class Dispatcher:
     def __init__(self, registry: ServiceRegistry) -> None:
         self.registry = registry
@@ -60,8 +40,8 @@ class Dispatcher:
             prefix = model.metadata.get("targetPrefix")
             if prefix:
                 self._by_target[prefix] = name
+        self._by_segment = _first_segments(self.models, self._by_signing)
         self._methods: dict[tuple[str, str], str] = {}
-        self._by_segment = _rest_segments(self.models)
         # Request ids shaped like AWS's UUIDs: a random per-process prefix and a counter,
         # because uuid4() per request is a measurable share of a warm PutItem.
         self._id_prefix = str(uuid.uuid4())[:24]
@@ -84,6 +64,7 @@ class Dispatcher:
         if signature is not None:
             candidates = self._by_signing.get(signature.service)
             if candidates and len(candidates) > 1:
+                # bedrock, bedrock-runtime and bedrock-agent: REST APIs told apart by path.
                 segment = request.path.split("/", 2)[1] if request.path.count("/") else ""
                 by_path = self._by_segment.get((signature.service, segment))
                 if by_path:
@@ -206,3 +187,22 @@ class Dispatcher:
             denial = iam.authorize(ctx.principal, action, resources, conditions)
             if denial:
                 raise AwsError(provider.access_denied_code, denial, provider.access_denied_status)
+
+
+def _first_segments(
+    models: dict[str, ServiceModel], by_signing: dict[str, list[str]]
+) -> dict[tuple[str, str], str]:
+    """(signing name, first path segment) -> service, for REST APIs sharing a signing name."""
+    found: dict[tuple[str, str], str] = {}
+    for signing, names in by_signing.items():
+        rest = [n for n in names if not models[n].metadata.get("targetPrefix")]
+        if len(rest) < 2:
+            continue
+        for name in rest:
+            model = models[name]
+            for op in model.operation_names:
+                uri = model.operation_model(op).http.get("requestUri", "/")
+                segment = uri.split("?", 1)[0].split("/", 2)[1] if uri.count("/") else ""
+                if segment and not segment.startswith("{"):
+                    found.setdefault((signing, segment), name)
+    return found
