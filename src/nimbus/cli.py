@@ -123,6 +123,9 @@ def run_up(settings: Settings, deploy_apps: bool = True) -> int:
         port=settings.port,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http="httptools",
+        # WebSocket APIs: uvicorn's websockets protocol with API Gateway's frame/message limits.
+        ws="nimbus.services.apigatewayv2.ws_protocol:ExecuteApiWebSocketProtocol",
+        ws_per_message_deflate=False,
         lifespan="on",
         access_log=False,
         log_level="warning",

@@ -44,6 +44,10 @@ class NimbusApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if scope["type"] == "websocket":
+            # WebSocket APIs: ws://host/_api/{apiId}/{stage} or {apiId}.execute-api.localhost
+            await self.registry.get("apigatewayv2").handle_websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         request = await _request(scope, receive)
@@ -83,7 +87,10 @@ class NimbusApp:
             return self._nimbus(request)
         if path.startswith("/_api/") or ".execute-api." in request.host:
             # HTTP API data plane (execute-api): /_api/{apiId}/... or {apiId}.execute-api.localhost
-            return await self.registry.get("apigatewayv2").handle_execute_api(request)
+            apis = self.registry.get("apigatewayv2")
+            if apis.is_connections_call(request):  # a WebSocket stage's @connections API
+                return await self.dispatcher.handle(request, self.settings.base_url)
+            return await apis.handle_execute_api(request)
         website = _website_target(request)
         if website is not None:
             return self._website(*website)
