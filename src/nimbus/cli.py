@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from nimbus.config import Settings
 from nimbus.services.registry import PROVIDERS
@@ -85,6 +86,10 @@ def run_up(settings: Settings, deploy_apps: bool = True) -> int:
 
     class _Server(uvicorn.Server):
         """Exit 0 after a graceful shutdown on SIGTERM/SIGINT instead of re-raising the signal."""
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            await app.drain()  # WebSocket $disconnect functions still reach Nimbus
+            await super().shutdown(sockets)
 
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:

@@ -58,6 +58,11 @@ class NimbusApp:
             response.headers.append(("connection", "close"))
         await _send(response, send, head=request.method == "HEAD")
 
+    async def drain(self) -> None:
+        """Before the server stops accepting: end WebSocket connections, whose $disconnect
+        functions may still call Nimbus."""
+        await self.registry.get("apigatewayv2").drain_websockets(timeout=10.0)
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()

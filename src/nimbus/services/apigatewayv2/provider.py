@@ -64,6 +64,9 @@ class ApiGatewayV2Provider(ChildOperations, ResponseOperations, Provider):
     async def handle_websocket(self, scope: Any, receive: Any, send: Any) -> None:
         await self.websockets.serve(scope, receive, send)
 
+    async def drain_websockets(self, timeout: float) -> None:
+        await self.websockets.drain(timeout)
+
     def is_connections_call(self, request: HttpRequest) -> bool:
         """``/_api/{apiId}/{stage}/@connections/{id}`` (or the ``execute-api`` host form) of a
         WebSocket API, SigV4-signed: rewritten in place to the @connections API's own path."""

@@ -83,6 +83,7 @@ class WebSocketPlane:
         self.idle_timeout = float(os.environ.get("NIMBUS_WS_IDLE_TIMEOUT_S", "600"))
         self.max_duration = float(os.environ.get("NIMBUS_WS_MAX_DURATION_S", "7200"))
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._open: set[Connection] = set()  # accepted, $disconnect not yet done
 
     # -- the connection's life -------------------------------------------------------------
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,12 +123,24 @@ class WebSocketPlane:
         except OSError:
             return  # the client left during $connect: never connected, so no $disconnect
         self.connections.add(conn)
+        self._open.add(conn)
         self._schedule(conn)
         try:
             code, reason = await self._pump(conn, receive)
+            self.connections.remove(conn)
+            await self._disconnect(conn, code, reason)
         finally:
             self.connections.remove(conn)
-        await self._disconnect(conn, code, reason)
+            self._open.discard(conn)
+
+    async def drain(self, timeout: float) -> None:
+        """Server shutdown: end every connection with 1001 "Going away" and wait (bounded) for
+        their $disconnect functions, while those can still call Nimbus."""
+        for conn in list(self._open):
+            await conn.close(1001, "Going away")
+        deadline = time.monotonic() + timeout
+        while self._open and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
     def _target(self, path: str, host: str) -> tuple[CompiledApi, dict[str, Any]]:
         if path.startswith(PATH_PREFIX):

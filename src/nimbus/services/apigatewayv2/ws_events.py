@@ -15,6 +15,13 @@ from nimbus.services.apigatewayv2.events import clf_time
 _DROPPED = frozenset({"connection", "upgrade"})
 
 
+def header_name(name: str) -> str:
+    """API Gateway passes header names as the client wrote them; the ASGI server hands them over
+    lower-cased, so they are restored to the spelling browsers send (``Sec-WebSocket-Key``)."""
+    parts = [p.capitalize() for p in name.split("-")]
+    return "-".join("WebSocket" if p == "Websocket" else p for p in parts)
+
+
 @dataclass(slots=True)
 class Handshake:
     """The opening HTTP request of a connection: headers as the client wrote them."""
@@ -74,9 +81,10 @@ def _context(
 def _request_parts(conn: Connection, hs: Handshake) -> dict[str, Any]:
     headers: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    for name, value in hs.headers:
-        if name.lower() in _DROPPED:
+    for raw, value in hs.headers:
+        if raw.lower() in _DROPPED:
             continue
+        name = header_name(raw)
         headers[name] = f"{headers[name]},{value}" if name in headers else value
         multi.setdefault(name, []).append(value)
     lower = {name.lower() for name in headers}

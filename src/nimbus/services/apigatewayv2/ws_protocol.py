@@ -58,3 +58,18 @@ class ExecuteApiWebSocketProtocol(WebSocketsSansIOProtocol):
             max_size=(MESSAGE_LIMIT, FRAME_LIMIT),
             logger=logging.getLogger("uvicorn.error"),
         )
+
+    def shutdown(self) -> None:
+        """Server shutdown: API Gateway ends connections with 1001 "Going away" (uvicorn
+        would say 1012), and the app hears it so $disconnect runs."""
+        if not self.handshake_complete or self.close_sent or self.initial_response:
+            super().shutdown()
+            return
+        self.stop_keepalive()
+        self.queue.put_nowait(
+            {"type": "websocket.disconnect", "code": 1001, "reason": "Going away"}
+        )
+        self.conn.send_close(1001, "Going away")
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self.transport.close()
