@@ -14,7 +14,6 @@ Test knobs (environment of the server): ``NIMBUS_WS_IDLE_TIMEOUT_S`` (default 60
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -34,6 +33,14 @@ from nimbus.services.apigatewayv2.dataplane import (
     DataPlane,
     lambda_target,
 )
+from nimbus.services.apigatewayv2.ws_answers import (
+    Refused,
+    as_json,
+    connect_answer,
+    mock_connect,
+    refused,
+    reply_body,
+)
 from nimbus.services.apigatewayv2.ws_rules import INTEGRATION_TIMEOUT_MS, select_route_key
 
 log = logging.getLogger("nimbus.apigatewayv2.websocket")
@@ -49,23 +56,6 @@ class Outcome:
 
     payload: bytes | None = None
     error: str | None = None  # "Internal server error" | "Endpoint request timed out"
-
-
-class Refused(Exception):
-    """The handshake is answered with this HTTP status and body instead of an upgrade."""
-
-    def __init__(self, status: int, body: bytes) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = body
-
-
-def _json(value: dict[str, Any]) -> bytes:
-    return json.dumps(value).encode()
-
-
-def refused(status: int, text: str) -> Refused:
-    return Refused(status, _json({"message": text}))
 
 
 class WebSocketPlane:
@@ -200,7 +190,7 @@ class WebSocketPlane:
         if integration is None:
             return accept
         if integration.get("IntegrationType") == "MOCK":
-            _mock_connect(integration)
+            mock_connect(integration)
             return accept
         event = ws_events.connect_event(
             conn, handshake, request.request_id, request.now_ms, request.stage_variables
@@ -209,7 +199,7 @@ class WebSocketPlane:
         if outcome.payload is None:
             status = 504 if outcome.error == "Endpoint request timed out" else 500
             raise refused(status, outcome.error or "Internal server error")
-        return _connect_answer(outcome.payload, accept)
+        return connect_answer(outcome.payload, accept)
 
     async def _authorize(
         self, api: CompiledApi, route: dict[str, Any], request: ws_auth.ConnectRequest, path: str
@@ -290,13 +280,13 @@ class WebSocketPlane:
         if outcome.payload is None:
             await self._error(conn, outcome.error or "Internal server error", request_id)
         elif route["RouteId"] in api.two_way and route.get("RouteResponseSelectionExpression"):
-            reply = _reply_body(outcome.payload)
+            reply = reply_body(outcome.payload)
             if reply is not None:
                 await self._post(conn, reply)
 
     async def _error(self, conn: Connection, text: str, request_id: str) -> None:
         body = {"message": text, "connectionId": conn.connection_id, "requestId": request_id}
-        await self._post(conn, _json(body))
+        await self._post(conn, as_json(body))
 
     async def _post(self, conn: Connection, data: bytes) -> None:
         with contextlib.suppress(Gone):  # the client left before the answer
@@ -354,69 +344,3 @@ class WebSocketPlane:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-def _mock_connect(integration: dict[str, Any]) -> None:
-    """A MOCK $connect answers the statusCode of its request template (200 without one)."""
-    templates = integration.get("RequestTemplates") or {}
-    template = templates.get("$default") or templates.get("application/json") or ""
-    try:
-        status = int(json.loads(template).get("statusCode", 200)) if template else 200
-    except (ValueError, AttributeError, TypeError):
-        status = 200
-    if not 200 <= status < 300:
-        raise Refused(status, b"")
-
-
-def _connect_answer(payload: bytes, accept: dict[str, Any]) -> dict[str, Any]:
-    """A $connect function's answer: a non-2xx statusCode refuses the handshake with that
-    status; its headers (Sec-WebSocket-Protocol) go to the client on success."""
-    try:
-        result = json.loads(payload) if payload else None
-    except ValueError:
-        result = None
-    if not isinstance(result, dict) or result.get("statusCode") is None:
-        return accept
-    try:
-        status = int(result["statusCode"])
-    except (TypeError, ValueError):
-        raise refused(500, "Internal server error") from None
-    body = result.get("body")
-    if not 200 <= status < 300:
-        text = body if isinstance(body, str) else ("" if body is None else json.dumps(body))
-        raise Refused(status if 100 <= status <= 599 else 500, text.encode())
-    headers = result.get("headers") if isinstance(result.get("headers"), dict) else {}
-    extra: list[tuple[bytes, bytes]] = []
-    for name, value in headers.items():
-        if str(name).lower() == "sec-websocket-protocol":
-            accept["subprotocol"] = str(value)
-        else:
-            extra.append((str(name).lower().encode("latin-1"), str(value).encode("latin-1")))
-    if extra:
-        accept["headers"] = extra
-    return accept
-
-
-def _reply_body(payload: bytes) -> bytes | None:
-    """What a two-way route sends back: the proxy answer's ``body``, else the whole answer."""
-    try:
-        result = json.loads(payload) if payload else None
-    except ValueError:
-        return payload
-    if result is None:
-        return None
-    if isinstance(result, dict) and "statusCode" in result:
-        body = result.get("body")
-        if body is None:
-            return None
-        if not isinstance(body, str):
-            return json.dumps(body).encode()
-        if result.get("isBase64Encoded"):
-            try:
-                return base64.b64decode(body)
-            except ValueError:
-                return body.encode()
-        return body.encode()
-    if isinstance(result, str):
-        return result.encode()
-    return payload
