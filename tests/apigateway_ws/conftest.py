@@ -238,6 +238,21 @@ def probe(nimbus: NimbusServer) -> ProbeApi:
     return deploy_probe(nimbus)
 
 
+def management(endpoint: str) -> Any:
+    """A boto3 @connections client for a stage's endpoint, as the test's own admin."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
 def open_ws(url: str, **kwargs: Any) -> ClientConnection:
     return connect(url, open_timeout=WAIT_S, close_timeout=5, **kwargs)
 

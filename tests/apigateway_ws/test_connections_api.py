@@ -12,18 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed
 
-from .conftest import WAIT_S, connection_id, open_ws
-
-
-def _management(endpoint: str) -> Any:
-    return boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
+from .conftest import WAIT_S, connection_id, management, open_ws
 
 
 def _code(info: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
@@ -33,7 +22,7 @@ def _code(info: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
 
 def test_post_get_delete(bare_api: tuple[str, str, str]) -> None:
     _, url, callback = bare_api
-    api = _management(callback)
+    api = management(callback)
     with open_ws(url, user_agent_header="nimbus-test/1.0") as ws:
         me = connection_id(ws)
         assert len(me) == 16 and me.endswith("=")
@@ -66,7 +55,7 @@ def test_post_get_delete(bare_api: tuple[str, str, str]) -> None:
 
 def test_gone_and_too_large(bare_api: tuple[str, str, str], nimbus: Any) -> None:
     api_id, url, callback = bare_api
-    api = _management(callback)
+    api = management(callback)
     with pytest.raises(ClientError) as info:
         api.post_to_connection(ConnectionId="NoSuchConnect1=", Data=b"x")
     assert _code(info) == ("GoneException", 410)
@@ -80,13 +69,13 @@ def test_gone_and_too_large(bare_api: tuple[str, str, str], nimbus: Any) -> None
 
         # The connection belongs to this API's stage; another stage's endpoint does not see it.
         nimbus.client("apigatewayv2").create_stage(ApiId=api_id, StageName="other")
-        other = _management(f"{nimbus.endpoint}/_api/{api_id}/other")
+        other = management(f"{nimbus.endpoint}/_api/{api_id}/other")
         with pytest.raises(ClientError) as info:
             other.post_to_connection(ConnectionId=me, Data=b"x")
         assert _code(info) == ("GoneException", 410)
 
         # The bare Nimbus endpoint finds the connection by its id.
-        _management(nimbus.endpoint).post_to_connection(ConnectionId=me, Data=b"direct")
+        management(nimbus.endpoint).post_to_connection(ConnectionId=me, Data=b"direct")
         assert ws.recv(timeout=WAIT_S) == "direct"
 
 

@@ -8,9 +8,21 @@ import json
 from typing import Any
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .conftest import AUTHORIZER, ProbeApi, lambda_uri, make_function, open_ws, recv_json
+from .conftest import (
+    AUTHORIZER,
+    WAIT_S,
+    ProbeApi,
+    lambda_uri,
+    make_function,
+    management,
+    open_ws,
+    recv_json,
+)
 
 
 def _of(kind: str) -> Any:
@@ -205,3 +217,58 @@ def test_request_authorizer_on_connect(nimbus: Any, probe: ProbeApi) -> None:
         context = recv_json(ws)["context"]
     assert context["authorizer"]["principalId"] == "user-1"
     assert context["authorizer"]["tier"] == "gold"
+
+
+def test_delete_connection_runs_disconnect(probe: ProbeApi) -> None:
+    with open_ws(probe.url) as ws:
+        ws.send(json.dumps({"action": "who"}))
+        me = recv_json(ws)["context"]["connectionId"]
+        management(probe.callback).delete_connection(ConnectionId=me)
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=WAIT_S)
+    events = probe.events(me, lambda found: bool(_of("DISCONNECT")(found)))
+    ctx = _of("DISCONNECT")(events)[0]["requestContext"]
+    assert ctx["disconnectStatusCode"] == 1000
+    assert ctx["disconnectReason"] == "Connection Closed Normally"
+
+
+def test_aws_iam_on_connect(nimbus: Any, aws: Any) -> None:
+    v2, iam = aws("apigatewayv2"), aws("iam")
+    api = v2.create_api(
+        Name="iam", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )
+    api_id = api["ApiId"]
+    v2.create_route(ApiId=api_id, RouteKey="$connect", AuthorizationType="AWS_IAM")
+    v2.create_stage(ApiId=api_id, StageName="prod")
+    url = f"{api['ApiEndpoint']}/prod"
+    user = f"ws-{api_id}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+
+    def signed() -> str:  # a SigV4 presigned URL, as the AWS SDKs sign a WebSocket upgrade
+        http_url = "http" + url[2:]
+        request = AWSRequest(method="GET", url=http_url)
+        credentials = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+        SigV4QueryAuth(credentials, "execute-api", "us-east-1", expires=300).add_auth(request)
+        return "ws" + request.url[4:]
+
+    with pytest.raises(InvalidStatus) as info:
+        open_ws(url)
+    assert info.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as info:
+        open_ws(signed())
+    assert info.value.response.status_code == 403
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "execute-api:Invoke",
+                "Resource": f"arn:aws:execute-api:us-east-1:*:{api_id}/prod/$connect",
+            }
+        ],
+    }
+    iam.put_user_policy(UserName=user, PolicyName="ws", PolicyDocument=json.dumps(policy))
+    with open_ws(signed()) as ws:
+        ws.send(json.dumps({"action": "x"}))
+        assert recv_json(ws)["message"] == "Forbidden"  # connected; no route for messages

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+# A client that has not read its socket for this long (the send buffer stays full) is treated
+# as gone, so that a post never holds the posting function hostage.
+STALLED_S = 10.0
 _ID_ALPHABET = string.ascii_letters + string.digits
 
 # Close reasons API Gateway reports to $disconnect when the client gave none.
@@ -63,8 +66,10 @@ class Connection:
         except UnicodeDecodeError:
             message = {"type": "websocket.send", "bytes": data}
         try:
-            await self.send(message)
-        except (OSError, RuntimeError):  # the peer went away while we were sending
+            async with asyncio.timeout(STALLED_S):
+                await self.send(message)
+        except (TimeoutError, OSError, RuntimeError):
+            # Gone, or stalled: then the server's keepalive ping, unanswered, ends it.
             self.closing = True
             raise Gone(self.connection_id) from None
         self.touch()
