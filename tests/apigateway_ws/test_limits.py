@@ -60,10 +60,10 @@ def recv_json_after(ws: Any, message: dict[str, Any]) -> Any:
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbeApi]:
-    """A server of its own whose idle timeout is 2 s and maximum connection duration 4 s."""
+    """A server of its own whose idle timeout is 3 s and maximum connection duration 6 s."""
     server = NimbusServer(
         tmp_path_factory.mktemp("ws-limits") / "data",
-        env={"NIMBUS_WS_IDLE_TIMEOUT_S": "2", "NIMBUS_WS_MAX_DURATION_S": "4"},
+        env={"NIMBUS_WS_IDLE_TIMEOUT_S": "3", "NIMBUS_WS_MAX_DURATION_S": "6"},
     )
     server.start()
     yield deploy_probe(server)
@@ -81,7 +81,7 @@ def test_idle_timeout(quick: ProbeApi) -> None:
 def test_maximum_duration(quick: ProbeApi) -> None:
     with open_ws(quick.url) as ws:
         me = recv_json_after(ws, {"action": "who"})["context"]["connectionId"]
-        # Activity keeps the idle timer away; the 4 s maximum still ends the connection.
+        # Activity keeps the idle timer away; the 6 s maximum still ends the connection.
         deadline = time.monotonic() + WAIT_S
         with pytest.raises(ConnectionClosed) as info:
             while time.monotonic() < deadline:
