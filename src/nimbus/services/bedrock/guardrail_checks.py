@@ -16,13 +16,26 @@ Block = dict[str, Any]
 _UNGUARDED = frozenset({"grounding_source", "query"})  # context for grounding checks only
 
 
-def _blocked(value: Any) -> bool:
-    """Whether any policy in an assessment tree says BLOCKED (the rest only ANONYMIZED)."""
-    if isinstance(value, dict):
-        return value.get("action") == "BLOCKED" or any(_blocked(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_blocked(v) for v in value)
-    return False
+# Where an assessment (botocore GuardrailAssessment) lists what each policy found.
+_FINDINGS = (
+    ("topicPolicy", "topics"),
+    ("contentPolicy", "filters"),
+    ("wordPolicy", "customWords"),
+    ("wordPolicy", "managedWordLists"),
+    ("sensitiveInformationPolicy", "piiEntities"),
+    ("sensitiveInformationPolicy", "regexes"),
+    ("contextualGroundingPolicy", "filters"),
+)
+
+
+def _blocked(assessments: list[dict[str, Any]]) -> bool:
+    """Whether any policy finding says BLOCKED (the rest only ANONYMIZED)."""
+    return any(
+        finding.get("action") == "BLOCKED"
+        for assessment in assessments
+        for policy, member in _FINDINGS
+        for finding in (assessment.get(policy) or {}).get(member) or ()
+    )
 
 
 def _invalid(message: str) -> AwsError:
