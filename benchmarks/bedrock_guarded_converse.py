@@ -5,7 +5,11 @@ Converse. Two measurements, each against plain Converse in the same run:
 - in-process: the bedrock-runtime provider's ``converse`` awaited directly (no HTTP), so the
   difference is the guardrail/prompt work alone, in microseconds;
 - boto3 against a live Nimbus: Nimbus overhead (total minus the backend time Nimbus reports in
-  ``x-nimbus-backend-us``), rounds interleaved so load drift hits every variant alike.
+  ``x-nimbus-backend-us``), rounds interleaved so load drift hits every variant alike. These
+  rows also carry boto3's own work on the bigger requests and, on a busy 2-core machine, a few
+  tenths of a millisecond of noise; the in-process rows are the ones that isolate the cost.
+Texts are fresh on every call (nothing cached) except in the "same text" row; the history row
+is compared with plain Converse on the same history.
 The guardrail has a denied topic, words and profanity, PII (e-mail, phones, cards, addresses),
 a regex and a prompt-attack filter; the prompt is a one-variable TEXT template, version 1.
 Run: .venv/bin/python benchmarks/bedrock_guarded_converse.py [--n 2000]
