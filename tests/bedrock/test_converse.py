@@ -108,7 +108,6 @@ def test_converse_stream_stop_reason_max_tokens(brt: Any) -> None:
         ({"modelId": HAIKU, "inferenceConfig": {"maxTokens": 100000}}, "ValidationException", 400),
         ({"modelId": HAIKU, "inferenceConfig": {"temperature": 3.0}}, "ValidationException", 400),
         ({"modelId": TITAN_EMBED}, "ValidationException", 400),
-        ({"modelId": HAIKU, "promptVariables": {"x": {"text": "y"}}}, "ValidationException", 400),
     ],
 )
 def test_converse_errors(brt: Any, kwargs: dict[str, Any], code: str, status: int) -> None:

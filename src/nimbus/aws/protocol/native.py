@@ -66,6 +66,8 @@ def _decoder(shape: Shape, b64: bool) -> Decoder:
 
 def _build(shape: Shape, b64: bool) -> Decoder:
     kind = shape.type_name
+    if kind == "structure" and getattr(shape, "is_document_type", False):
+        return _document  # free-form JSON (Converse's additionalModelRequestFields, tool schemas)
     if kind == "structure":
         return _structure(shape, b64)
     if kind == "list":
@@ -86,6 +88,10 @@ def _build(shape: Shape, b64: bool) -> Decoder:
     if kind == "string":
         return _string
     return _scalar(expected, kind)
+
+
+def _document(value: Any) -> Any:
+    return value
 
 
 def _structure(shape: Shape, b64: bool) -> Decoder:

@@ -138,20 +138,3 @@ def output(result: ChatResult, latency_ms: int) -> dict[str, Any]:
         "usage": usage(result),
         "metrics": {"latencyMs": latency_ms},
     }
-
-
-def guardrail_inputs(messages: list[dict[str, Any]], raw: list[dict[str, Any]]) -> list[str]:
-    """What a guardrail checks on input: guardContent blocks when the request marks any,
-    else the text of the last user message (Bedrock's rule)."""
-    guarded = [
-        (block["guardContent"].get("text") or {}).get("text", "")
-        for message in raw
-        for block in message.get("content") or ()
-        if "guardContent" in block
-    ]
-    if guarded:
-        return guarded
-    for message in reversed(messages):
-        if message["role"] == "user":
-            return [b["text"] for b in message["content"] if "text" in b]
-    return []

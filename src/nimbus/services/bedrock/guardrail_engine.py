@@ -1,7 +1,9 @@
 """One guardrail version compiled for evaluation, answering in ApplyGuardrail's output shape.
 
 A :class:`CompiledGuardrail` is built once per guardrail version (patterns compiled, topic
-features indexed) and then evaluates any number of texts; it holds no mutable state.
+features indexed) and then evaluates any number of texts. Each text is scanned once per
+source and what it holds is remembered (bounded): a conversation's history comes back on every
+turn, and AWS evaluates every message of it.
 """
 
 from __future__ import annotations
@@ -9,18 +11,22 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from nimbus.services.bedrock import guardrail_content as content
 from nimbus.services.bedrock.guardrail_config import compile_regex
 from nimbus.services.bedrock.guardrail_pii import Span, find_pii, mask, non_overlapping
+from nimbus.services.bedrock.guardrail_text import tokens
 from nimbus.services.bedrock.guardrail_topics import TopicClassifier
-from nimbus.services.bedrock.guardrail_words import WordFilter
+from nimbus.services.bedrock.guardrail_words import WordFilter, WordRule
 
 Out = dict[str, Any]
 _PAST = {"BLOCK": "BLOCKED", "ANONYMIZE": "ANONYMIZED", "NONE": "NONE"}
 _NOT_GUARDED = frozenset({"grounding_source", "query"})
+_CACHED_TEXTS = 1024  # texts remembered per compiled version and source
+_CACHED_TEXT_CHARS = 4096  # longer texts are scanned each time, not kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,39 @@ class _Side:
         self.topic_action = [t.input_action if inbound else t.output_action for t in topics.topics]
 
 
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """Everything one source's policies find in one text."""
+
+    topics: frozenset[int]  # denied topics the text is about
+    content: frozenset[str]  # content filter types hit
+    custom: tuple[WordRule, ...]  # custom words, each once, in text order
+    profane: tuple[str, ...]  # profanity, each once, in text order
+    spans: tuple[Span, ...]  # PII and regex findings kept (non-overlapping)
+    masked: str  # the text with the ANONYMIZE findings masked
+
+
+def _scan(side: _Side, topics: TopicClassifier, text: str) -> _Scan:
+    toks = tokens(text) if topics.topics or side.words.profanity_action else []
+    hits = frozenset(topics.matches(text, toks)) if topics.topics else frozenset()
+    content_hits = frozenset(rule.type for rule in content.content_hits(side.content, text))
+    spans: list[Span] = find_pii(text, side.pii_types) if side.pii else []
+    for rx in side.regexes:
+        spans.extend((m.start(), m.end(), rx.name, m.group())
+                     for m in rx.pattern.finditer(text) if m.end() > m.start())  # fmt: skip
+    kept = tuple(non_overlapping(spans))
+    actions = {rx.name: rx.action for rx in side.regexes}
+    to_mask = [span for span in kept if actions.get(span[2], side.pii.get(span[2])) == "ANONYMIZE"]
+    return _Scan(
+        topics=hits,
+        content=content_hits,
+        custom=tuple(side.words.custom_matches(text)),
+        profane=tuple(side.words.profanity_matches(text, toks)),
+        spans=kept,
+        masked=mask(text, to_mask) if to_mask else text,
+    )
+
+
 class CompiledGuardrail:
     def __init__(self, doc: dict[str, Any], guardrail_id: str, arn: str, version: str) -> None:
         self.doc = doc
@@ -82,8 +121,25 @@ class CompiledGuardrail:
         }
         grounding = doc.get("contextualGroundingPolicy") or {}
         self.grounding = [f for f in grounding.get("filters") or [] if f.get("enabled", True)]
+        self._scans: dict[str, OrderedDict[str, _Scan]] = {
+            "INPUT": OrderedDict(),
+            "OUTPUT": OrderedDict(),
+        }
 
     # -- evaluation ---------------------------------------------------------------------------
+    def _scan(self, source: str, side: _Side, text: str) -> _Scan:
+        """What one text holds for one source, remembered: conversations send their history
+        again on every turn, and a compiled version never changes."""
+        cache = self._scans[source]
+        found = cache.get(text)
+        if found is None:
+            found = _scan(side, self.topics, text)
+            if len(text) <= _CACHED_TEXT_CHARS:
+                if len(cache) >= _CACHED_TEXTS:
+                    cache.popitem(last=False)  # the oldest
+                cache[text] = found
+        return found
+
     def evaluate(self, source: str, contents: list[dict], scope: str = "INTERVENTIONS") -> Out:
         started = time.perf_counter()
         side = self.sides[source]
@@ -106,24 +162,25 @@ class CompiledGuardrail:
                 queries.append(text)
             if not qualifiers & _NOT_GUARDED or "guard_content" in qualifiers:
                 guarded.append(text)
+        scans = [self._scan(source, side, text) for text in guarded]
         assessment: Out = {}
         blocked = masked = False
 
-        topics = self._topic_assessment(side, guarded, full)
+        topics = self._topic_assessment(side, scans, full)
         if topics is not None:
             assessment["topicPolicy"] = {"topics": topics}
             blocked |= any(t["action"] == "BLOCKED" for t in topics)
-        filters = self._content_assessment(side, guarded, full)
+        filters = self._content_assessment(side, scans, full)
         if filters:
             assessment["contentPolicy"] = {"filters": filters}
             blocked |= any(f["action"] == "BLOCKED" for f in filters)
-        words = self._word_assessment(side, guarded)
+        words = self._word_assessment(side, scans)
         if words is not None:
             assessment["wordPolicy"] = words
             blocked |= any(
                 w["action"] == "BLOCKED" for w in words["customWords"] + words["managedWordLists"]
             )
-        masked_texts, sensitive = self._sensitive_assessment(side, guarded)
+        sensitive = self._sensitive_assessment(side, scans)
         if sensitive is not None:
             assessment["sensitiveInformationPolicy"] = sensitive
             actions = {e["action"] for e in sensitive["piiEntities"] + sensitive["regexes"]}
@@ -144,7 +201,7 @@ class CompiledGuardrail:
             outputs = [{"text": self.blocked_message[source]}]
         elif masked:
             action, reason = "GUARDRAIL_INTERVENED", "Guardrail masked."
-            outputs = [{"text": t} for t in masked_texts]
+            outputs = [{"text": scan.masked} for scan in scans]
         else:
             action, reason, outputs = "NONE", "No action.", []
         latency_ms = int((time.perf_counter() - started) * 1000)
@@ -163,12 +220,12 @@ class CompiledGuardrail:
             "guardrailCoverage": coverage,
         }
 
-    def _topic_assessment(self, side: _Side, texts: list[str], full: bool) -> list[Out] | None:
+    def _topic_assessment(self, side: _Side, scans: list[_Scan], full: bool) -> list[Out] | None:
         if not self.topics.topics:
             return None
         hits: set[int] = set()
-        for text in texts:
-            hits.update(self.topics.matches(text))
+        for scan in scans:
+            hits.update(scan.topics)
         entries = []
         for i, topic in enumerate(self.topics.topics):
             if not side.topic_enabled[i]:
@@ -182,9 +239,9 @@ class CompiledGuardrail:
                                 "detected": False})  # fmt: skip
         return entries or None
 
-    def _content_assessment(self, side: _Side, texts: list[str], full: bool) -> list[Out]:
-        joined = "\n".join(texts)
-        hits = {rule.type for rule in content.content_hits(side.content, joined)}
+    @staticmethod
+    def _content_assessment(side: _Side, scans: list[_Scan], full: bool) -> list[Out]:
+        hits = {kind for scan in scans for kind in scan.content}
         entries = []
         for rule in side.content:
             if rule.type in hits:
@@ -198,14 +255,14 @@ class CompiledGuardrail:
         return entries
 
     @staticmethod
-    def _word_assessment(side: _Side, texts: list[str]) -> Out | None:
+    def _word_assessment(side: _Side, scans: list[_Scan]) -> Out | None:
         custom: dict[str, Out] = {}
         managed: dict[str, Out] = {}
-        for text in texts:
-            for rule in side.words.custom_matches(text):
+        for scan in scans:
+            for rule in scan.custom:
                 custom.setdefault(rule.text, {"match": rule.text, "action": _PAST[rule.action],
                                               "detected": True})  # fmt: skip
-            for word in side.words.profanity_matches(text):
+            for word in scan.profane:
                 managed.setdefault(word.casefold(), {
                     "match": word, "type": "PROFANITY",
                     "action": _PAST[side.words.profanity_action or "BLOCK"], "detected": True,
@@ -215,37 +272,24 @@ class CompiledGuardrail:
         return {"customWords": list(custom.values()), "managedWordLists": list(managed.values())}
 
     @staticmethod
-    def _sensitive_assessment(side: _Side, texts: list[str]) -> tuple[list[str], Out | None]:
+    def _sensitive_assessment(side: _Side, scans: list[_Scan]) -> Out | None:
         if not side.pii and not side.regexes:
-            return texts, None
+            return None
+        labels = {rx.name: rx for rx in side.regexes}
         pii: list[Out] = []
         regexes: list[Out] = []
-        masked_texts = []
-        for text in texts:
-            spans: list[Span] = find_pii(text, side.pii_types) if side.pii else []
-            labels: dict[str, _Regex] = {}
-            for rx in side.regexes:
-                labels[rx.name] = rx
-                spans.extend((m.start(), m.end(), rx.name, m.group())
-                             for m in rx.pattern.finditer(text) if m.end() > m.start())  # fmt: skip
-            kept = non_overlapping(spans)
-            to_mask = []
-            for span in kept:
+        for scan in scans:
+            for span in scan.spans:
                 rx = labels.get(span[2])
                 if rx is not None:
-                    action = rx.action
                     regexes.append({"name": rx.name, "match": span[3], "regex": rx.source,
-                                    "action": _PAST[action], "detected": True})  # fmt: skip
+                                    "action": _PAST[rx.action], "detected": True})  # fmt: skip
                 else:
-                    action = side.pii[span[2]]
-                    pii.append({"match": span[3], "type": span[2], "action": _PAST[action],
-                                "detected": True})  # fmt: skip
-                if action == "ANONYMIZE":
-                    to_mask.append(span)
-            masked_texts.append(mask(text, to_mask) if to_mask else text)
+                    pii.append({"match": span[3], "type": span[2],
+                                "action": _PAST[side.pii[span[2]]], "detected": True})  # fmt: skip
         if not pii and not regexes:
-            return masked_texts, None
-        return masked_texts, {"piiEntities": pii, "regexes": regexes}
+            return None
+        return {"piiEntities": pii, "regexes": regexes}
 
     def _grounding_assessment(
         self, answer: str, sources: list[str], queries: list[str]

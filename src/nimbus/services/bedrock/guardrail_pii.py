@@ -146,6 +146,14 @@ _WITHOUT_DIGITS = frozenset(
      "AWS_ACCESS_KEY"}
 )  # fmt: skip
 _DIGIT = re.compile(r"\d")
+# What every match of these types contains: texts without it skip their slower patterns.
+_NEEDS = {
+    # a house number, then a capitalised word or a Vietnamese street word (both address forms)
+    "ADDRESS": re.compile(rf"\d[A-Za-z]?(?:/\d{{1,5}}[A-Za-z]?)*\s+(?:{_STREET_VI}|[A-Z{_UPPER}])"),
+}
+# Fewest digits a match of these types has (a cheap count rules most texts out at once).
+_MIN_DIGITS = {"PHONE": 8, "CREDIT_DEBIT_CARD_NUMBER": 13, "US_SOCIAL_SECURITY_NUMBER": 9,
+               "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER": 9}  # fmt: skip
 
 DETECTORS: dict[str, list[Detector]] = {
     "EMAIL": [Detector(_c(r"(?<![\w.+-])[\w.%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])"))],
@@ -272,11 +280,14 @@ DETECTORS: dict[str, list[Detector]] = {
 def find_pii(text: str, types: list[str]) -> list[Span]:
     """Every detection of the given entity types, in text order (overlaps included)."""
     found: list[Span] = []
-    digits = _DIGIT.search(text) is not None
+    digits = len(_DIGIT.findall(text))
     for kind in types:
-        if not digits and kind not in _WITHOUT_DIGITS:
+        if (not digits and kind not in _WITHOUT_DIGITS) or digits < _MIN_DIGITS.get(kind, 0):
             continue
         if kind == "EMAIL" and "@" not in text:
+            continue
+        needs = _NEEDS.get(kind)
+        if needs is not None and needs.search(text) is None:
             continue
         for det in DETECTORS.get(kind, ()):
             for m in det.pattern.finditer(text):

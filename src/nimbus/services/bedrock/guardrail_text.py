@@ -99,12 +99,13 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(folded)
 
 
-def keys(text: str) -> tuple[list[str], bool]:
-    """The text's token keys and whether they are folded keys (the text is plain ASCII)."""
-    toks = tokens(text)
+def keys(text: str, toks: list[str] | None = None) -> tuple[list[str], bool]:
+    """The text's token keys and whether they are folded keys (the text is plain ASCII);
+    ``toks`` are the text's :func:`tokens` when the caller has them already."""
+    toks = tokens(text) if toks is None else toks
     if text.isascii():
-        return [stem(t) for t in toks], True
-    return [accent_key(t) for t in toks], False
+        return list(map(stem, toks)), True
+    return list(map(accent_key, toks)), False
 
 
 STOP_ACCENT = frozenset(accent_key(w) for w in (*_EN_STOP, *_VI_STOP))

@@ -144,17 +144,17 @@ class TopicClassifier:
                 entries[:] = [(i, w / len(entries)) for i, w in entries]
         return owners
 
-    def matches(self, text: str) -> list[int]:
-        """Indexes of the topics ``text`` is about."""
-        seq, folded = keys(text)
+    def matches(self, text: str, toks: list[str] | None = None) -> list[int]:
+        """Indexes of the topics ``text`` (its ``tokens``, if known) is about."""
+        seq, folded = keys(text, toks)
         if not seq:
             return []
         index = self._folded if folded else self._accent
         feats = set(seq)
-        feats.update(f"{a} {b}" for a, b in itertools.pairwise(seq))
+        feats.update([a + " " + b for a, b in itertools.pairwise(seq)])
         scores = [0.0] * len(self.topics)
-        for feat in feats:
-            for topic, weight in index.get(feat, ()):
+        for feat in feats.intersection(index):  # the few shared features, found in C
+            for topic, weight in index[feat]:
                 scores[topic] += weight
         examples = self._examples_folded if folded else self._examples_accent
         found = []

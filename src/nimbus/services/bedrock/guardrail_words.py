@@ -35,9 +35,10 @@ _LONGEST_PHRASE = max(len(p.split()) for p in PROFANITY_PHRASES)
 _PHRASE_STARTS = frozenset(p.split()[0] for p in PROFANITY_PHRASES)
 
 
-def profanity(text: str) -> list[str]:
-    """The profane words and phrases in ``text`` (casefolded), each once, in text order."""
-    toks = tokens(text)
+def profanity(text: str, toks: list[str] | None = None) -> list[str]:
+    """The profane words and phrases in ``text`` (casefolded), each once, in text order;
+    ``toks`` are the text's tokens when the caller has them already."""
+    toks = tokens(text) if toks is None else toks
     distinct = set(toks)
     words = distinct & PROFANITY_WORDS
     words.update(t for t in distinct if t.startswith(PROFANITY_STEMS))
@@ -126,5 +127,5 @@ class WordFilter:
                 found.setdefault(key, rule)
         return list(found.values())
 
-    def profanity_matches(self, text: str) -> list[str]:
-        return profanity(text) if self.profanity_action else []
+    def profanity_matches(self, text: str, toks: list[str] | None = None) -> list[str]:
+        return profanity(text, toks) if self.profanity_action else []

@@ -23,7 +23,13 @@ from nimbus.services.bedrock.backends.base import ChatRequest, ChatResult
 from nimbus.services.bedrock.backends.router import ModelRouter
 from nimbus.services.bedrock.bodies import TEXT_CODECS, titan
 from nimbus.services.bedrock.bodies.common import TextCodec, load_json
-from nimbus.services.bedrock.guardrail_checks import GuardrailCheck, mask_messages
+from nimbus.services.bedrock.guardrail_checks import GuardrailCheck, apply_masks
+from nimbus.services.bedrock.guardrail_inputs import (
+    BodyConfig,
+    converse_contents,
+    invoke_contents,
+    pop_body_config,
+)
 from nimbus.services.bedrock.metering import Meter
 from nimbus.services.bedrock.resolve import Target, guardrail_arn, is_prompt, model_arns, resolve
 from nimbus.services.bedrock.telemetry import Telemetry
@@ -39,6 +45,8 @@ _ACTIONS = {
     "ConverseStream": "bedrock:InvokeModelWithResponseStream",
     "InvokeModelWithResponseStream": "bedrock:InvokeModelWithResponseStream",
 }
+# Converse members a prompt resource defines itself (AWS rejects them beside a prompt ARN).
+_PROMPT_OWNED = ("additionalModelRequestFields", "inferenceConfig", "system", "toolConfig")
 _NOT_CHAT = (
     "This action doesn't support the model that you provided. Try again with a "
     "supported text or chat model."
@@ -78,9 +86,10 @@ class BedrockRuntimeProvider(Provider):
             return [("bedrock:ApplyGuardrail", [arn])]
         model_id = req.get("modelId") or "*"
         if is_prompt(model_id):
-            return [("bedrock:RenderPrompt", [model_id])]  # the model is checked once rendered
-        action = _ACTIONS.get(operation, f"bedrock:{operation}")
-        checks = [(action, model_arns(model_id, region, account))]
+            checks = [("bedrock:RenderPrompt", [model_id])]  # the model: once rendered
+        else:
+            action = _ACTIONS.get(operation, f"bedrock:{operation}")
+            checks = [(action, model_arns(model_id, region, account))]
         guard = (req.get("guardrailConfig") or {}).get("guardrailIdentifier") or req.get(
             "guardrailIdentifier"
         )
@@ -119,24 +128,24 @@ class BedrockRuntimeProvider(Provider):
         return resolve(model_id, self.router)
 
     def _render_prompt(self, req: Req, ctx: RequestContext, action: str) -> Req:
+        """A prompt resource's members in place of its ARN; the request's messages follow the
+        prompt's. (promptVariables without a prompt ARN are ignored, as AWS documents.)"""
         model_id = req["modelId"]
         if not is_prompt(model_id):
-            if req.get("promptVariables"):
-                raise _invalid("promptVariables apply only when modelId is a prompt ARN.")
             return req
-        if "bedrock-agent" not in self.env.registry:
-            raise _invalid("This Nimbus has no prompt management (bedrock-agent) yet.")
+        given = [name for name in _PROMPT_OWNED if req.get(name)]
+        if given:
+            raise _invalid(
+                f"With a prompt from Prompt management as modelId, leave out {', '.join(given)}: "
+                "the prompt defines additionalModelRequestFields, inferenceConfig, system and "
+                "toolConfig itself (change them with UpdatePrompt and CreatePromptVersion)."
+            )
         rendered = self.env.registry.get("bedrock-agent").render_prompt(
             model_id, req.get("promptVariables") or {}
         )
-        merged = dict(req)
+        merged = {**req, **{k: rendered[k] for k in _PROMPT_OWNED if rendered.get(k)}}
         merged["modelId"] = rendered["modelId"]
         merged["messages"] = list(rendered.get("messages") or []) + list(req.get("messages") or [])
-        merged["system"] = list(rendered.get("system") or []) + list(req.get("system") or [])
-        merged["inferenceConfig"] = {
-            **(rendered.get("inferenceConfig") or {}),
-            **(req.get("inferenceConfig") or {}),
-        }
         self._authorize(ctx, action, model_arns(merged["modelId"], ctx.region, self.env.account_id))
         return merged
 
@@ -167,19 +176,19 @@ class BedrockRuntimeProvider(Provider):
         meter.input_body = lambda: logged
         request = converse.chat_request(target.model_id, target.model, req)
         guard = self._guard(req.get("guardrailConfig"))
-        canned = self._check_input(
-            guard, request, converse.guardrail_inputs(request.messages, req.get("messages") or [])
-        )
+        canned = None
+        if guard is not None:
+            contents = converse_contents(req.get("messages") or [], req.get("system"))
+            canned = self._check_input(guard, request, contents)
         return target, request, guard, canned
 
+    @staticmethod
     def _check_input(
-        self, guard: GuardrailCheck | None, request: ChatRequest, texts: list[str]
+        guard: GuardrailCheck, request: ChatRequest, contents: list[dict[str, Any]]
     ) -> ChatResult | None:
-        if guard is None:
-            return None
-        blocked, masked = guard.check_input(texts)
+        blocked, masked = guard.check_input(contents)
         if blocked is None:
-            mask_messages(request.messages, masked)
+            apply_masks(request.messages, request.system, masked)
             return None
         tokens_in = tokens.count_messages(request.messages, request.system)
         return ChatResult(blocked, "guardrail_intervened", tokens_in, 0)
@@ -222,7 +231,10 @@ class BedrockRuntimeProvider(Provider):
         return await self._metered(ctx, "ConverseStream", req, run)
 
     # -- InvokeModel ------------------------------------------------------------------------------
-    def _invoke_setup(self, req: Req, meter: Meter) -> tuple[Target, dict[str, Any]]:
+    def _invoke_setup(
+        self, req: Req, meter: Meter
+    ) -> tuple[Target, dict[str, Any], GuardrailCheck | None, BodyConfig]:
+        """The model, the body (without its guardrail config), the guardrail and its config."""
         model_id = req["modelId"]
         if is_prompt(model_id):
             raise _invalid("Nimbus renders prompt ARNs in Converse and ConverseStream; call those.")
@@ -235,7 +247,8 @@ class BedrockRuntimeProvider(Provider):
             )
         body = load_json(req.get("body") or b"")
         meter.input_body = lambda: body
-        return target, body
+        guard = self._header_guard(req)
+        return target, body, guard, pop_body_config(body, guard is not None)
 
     def _codec(self, target: Target) -> TextCodec:
         codec = TEXT_CODECS.get(target.model.family)
@@ -249,7 +262,7 @@ class BedrockRuntimeProvider(Provider):
         identifier = req.get("guardrailIdentifier")
         if not identifier:
             return None
-        trace = "enabled" if str(req.get("trace", "")).upper() == "ENABLED" else "disabled"
+        trace = str(req.get("trace") or "disabled").lower()  # ENABLED, ENABLED_FULL, DISABLED
         return self._guard(
             {
                 "guardrailIdentifier": identifier,
@@ -267,11 +280,11 @@ class BedrockRuntimeProvider(Provider):
 
     async def invoke_model(self, req: Req, ctx: RequestContext) -> Out:
         async def run(meter: Meter) -> Out:
-            target, body = self._invoke_setup(req, meter)
+            target, body, guard, config = self._invoke_setup(req, meter)
             if target.model.is_embedding:
                 out = await self._embed(target, body, ctx, meter)
             else:
-                out = await self._invoke_text(target, body, req, ctx, meter)
+                out = await self._invoke_text(target, body, guard, config, ctx, meter)
             return {"body": json_bytes(out), "contentType": "application/json"}
 
         return await self._metered(ctx, "InvokeModel", req, run)
@@ -291,48 +304,57 @@ class BedrockRuntimeProvider(Provider):
         meter.done(result.input_tokens, 0, lambda: out)
         return out
 
+    def _invoke_input(
+        self, guard: GuardrailCheck | None, config: BodyConfig, request: ChatRequest
+    ) -> ChatResult | None:
+        if guard is None:
+            return None
+        contents = invoke_contents(request.messages, request.system, config)
+        return self._check_input(guard, request, contents)
+
     async def _invoke_text(
-        self, target: Target, body: dict[str, Any], req: Req, ctx: RequestContext, meter: Meter
+        self,
+        target: Target,
+        body: dict[str, Any],
+        guard: GuardrailCheck | None,
+        config: BodyConfig,
+        ctx: RequestContext,
+        meter: Meter,
     ) -> Out:
         codec = self._codec(target)
         request = codec.parse(body, target.model)
-        guard = self._header_guard(req)
-        result = self._check_input(guard, request, converse.guardrail_inputs(request.messages, []))
-        intervened = result is not None
+        blocked = self._invoke_input(guard, config, request)
+        result = blocked
         if result is None:
             result, served = await self.router.chat(target.requested, request)
             ctx.response_headers["x-nimbus-backend-us"] = str(served.backend_us)
             replacement = guard.check_output(result.text) if guard is not None else None
             if replacement is not None:
-                result, intervened = replace(result, text=replacement), True
-        out = codec.response(result, target.model, ctx.request_id)
-        if intervened:
-            out["amazon-bedrock-guardrailAction"] = "INTERVENED"
-        trace = guard.trace_dict() if guard is not None else None
-        if trace:
-            out["amazon-bedrock-trace"] = trace
+                result = replace(result, text=replacement)
+        # A blocked input gets the short body AWS answers with (Anthropic: no id/usage/stop).
+        short = getattr(codec, "blocked_response", None) if blocked is not None else None
+        out = short(result.text) if short else codec.response(result, target.model, ctx.request_id)
+        if guard is not None:
+            out.update(guard.invoke_fields())
         self._usage_headers(ctx, meter, result.input_tokens, result.output_tokens)
         meter.done(result.input_tokens, result.output_tokens, lambda: out)
         return out
 
     async def invoke_model_with_response_stream(self, req: Req, ctx: RequestContext) -> Out:
         async def run(meter: Meter) -> Out:
-            target, body = self._invoke_setup(req, meter)
+            target, body, guard, config = self._invoke_setup(req, meter)
             if not target.model.streaming:
                 raise _invalid(f"The model {target.model_id} does not support response streaming.")
             codec = self._codec(target)
             request = codec.parse(body, target.model)
-            guard = self._header_guard(req)
-            canned = self._check_input(
-                guard, request, converse.guardrail_inputs(request.messages, [])
-            )
+            canned = self._invoke_input(guard, config, request)
             stream = None
             if canned is None:
                 stream = await self.router.stream(target.requested, request)
                 ctx.response_headers["x-nimbus-first-token-ns"] = str(stream.served.first_token_ns)
             tokens_in = tokens.count_messages(request.messages, request.system)
             chunks = runtime_streams.invoke_chunks(
-                meter, codec, target.model, stream, tokens_in, guard, canned
+                meter, codec, target.model, stream, tokens_in, guard, canned, config.mode
             )
             return {"body": chunks, "contentType": "application/json"}
 

@@ -106,10 +106,12 @@ async def invoke_chunks(
     input_tokens: int,
     guard: GuardrailCheck | None,
     canned: ChatResult | None = None,
+    mode: str = "sync",
 ) -> AsyncIterator[Event]:
-    """InvokeModelWithResponseStream: the model family's chunks, each as a ``chunk`` event."""
+    """InvokeModelWithResponseStream: the model family's chunks, each as a ``chunk`` event;
+    the last one carries the guardrail's action (and trace) when a guardrail applies."""
     request_id = meter.ctx.request_id
-    buffered = guard is not None
+    buffered = guard is not None and mode != "async"
     for body in codec.stream_start(model, request_id, input_tokens):
         yield _chunk(body)
     first_byte_ms: int | None = None
@@ -131,20 +133,19 @@ async def invoke_chunks(
         meter.failed(err)
         raise
     assert result is not None
-    intervened = False
     if guard is not None and canned is None:
         replacement = guard.check_output(result.text)
         if replacement is not None:
-            result, pieces, intervened = replace(result, text=replacement), [replacement], True
-    intervened = intervened or canned is not None
+            result = replace(result, text=replacement)
+            pieces = [replacement] if buffered else pieces
     for piece in pieces:
         count += 1
         first_byte_ms = meter.elapsed_ms() if first_byte_ms is None else first_byte_ms
         yield _chunk(codec.stream_delta(piece, count))
     metrics = invocation_metrics(result, meter.elapsed_ms(), first_byte_ms or meter.elapsed_ms())
     ending = codec.stream_end(result, metrics)
-    if intervened:
-        ending[-1]["amazon-bedrock-guardrailAction"] = "INTERVENED"
+    if guard is not None:
+        ending[-1].update(guard.invoke_fields())
     for body in ending:
         yield _chunk(body)
     final = result

@@ -83,6 +83,8 @@ class Prompts:
         self.store = PromptStore(data_dir)
         self.region = region
         self.account_id = account_id
+        # Numbered versions never change: Converse reads them from memory after the first time.
+        self._versions: dict[tuple[str, int], StoredPrompt] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -114,7 +116,10 @@ class Prompts:
             return self._draft(pid)
         if not _VERSION.fullmatch(version or ""):
             raise validation(f"The prompt version '{version}' is not DRAFT or a version number.")
-        stored = self.store.version(pid, int(version))
+        key = (pid, int(version))
+        stored = self._versions.get(key) or self.store.version(*key)
+        if stored is not None:
+            self._versions[key] = stored
         if stored is None:
             self._draft(pid)
             raise not_found(
@@ -184,9 +189,12 @@ class Prompts:
         if version:
             self._stored(pid, version)
             self.store.delete_version(pid, int(version))
+            self._versions.pop((pid, int(version)), None)
             return {"id": pid, "version": version}
         self._draft(pid)
         self.store.delete(pid)
+        for key in [k for k in self._versions if k[0] == pid]:
+            del self._versions[key]
         return {"id": pid}
 
     def create_version(self, req: Req) -> Out:

@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 from nimbus.services.bedrock import tokens
-from nimbus.services.bedrock.backends import embeddings
 from nimbus.services.bedrock.backends.base import (
     ChatRequest,
     ChatResult,
@@ -96,6 +95,9 @@ class BuiltinBackend:
     async def embed(
         self, model_id: str, text: str, dimensions: int, normalize: bool
     ) -> EmbedResult:
+        # Imported here: numpy/scipy take about a second to load, and chat never needs them.
+        from nimbus.services.bedrock.backends import embeddings
+
         return await embeddings.embed(text, dimensions, normalize)
 
     async def aclose(self) -> None:

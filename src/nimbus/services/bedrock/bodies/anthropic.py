@@ -150,6 +150,12 @@ class AnthropicCodec:
             "usage": {"input_tokens": result.input_tokens, "output_tokens": result.output_tokens},
         }
 
+    @staticmethod
+    def blocked_response(text: str) -> Body:
+        """The body for an input a guardrail blocked: the blocked message, nothing else (as
+        Bedrock's invocation logs show it; the guardrail fields are added by the caller)."""
+        return {"type": "message", "role": "assistant", "content": [{"type": "text", "text": text}]}
+
     def stream_start(
         self, model: FoundationModel, request_id: str, input_tokens: int
     ) -> list[Body]:
