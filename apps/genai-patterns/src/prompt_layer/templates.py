@@ -1,0 +1,162 @@
+"""Versioned prompt templates from Amazon Bedrock Prompt management.
+
+The templates' source is ``prompts/*.json`` beside this module; ``scripts/prepare.py`` publishes
+each one as a Bedrock prompt (``<prefix>-<name>``) and makes an immutable version whenever its
+text or settings change. Functions get the version ARNs (``PROMPT_VERSION_ARNS``) and read them
+with GetPrompt once per execution environment, so a deploy pins exact template versions. Without
+ARNs the bundled files are used as they are (version ``bundled``).
+
+The layer renders the text itself rather than passing the prompt ARN as Converse's ``modelId``,
+because Bedrock fixes the model of a managed prompt and this layer routes between models.
+Placeholders are Bedrock's ``{{name}}``; values are inserted in one pass, so a ``{{x}}`` typed by
+a user is never expanded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from prompt_layer.errors import LayerError
+
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+PLACEHOLDER = re.compile(r"\{\{\s*([0-9A-Za-z_-]+)\s*\}\}")
+VARIANT = "default"
+_VERSIONED_ARN = re.compile(
+    r"^(arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:prompt/[0-9A-Za-z]{10}):(\d+)$"
+)
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    version: str  # a Bedrock prompt version ("1", "2", ...), or "bundled"
+    arn: str  # the version's ARN; "" for a bundled template
+    text: str
+    variables: tuple[str, ...]
+    tier: str  # auto | small | large: a routing hint
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def load_specs(folder: Path = PROMPTS_DIR) -> dict[str, dict]:
+    """name -> the JSON spec of each bundled template."""
+    specs = {}
+    for path in sorted(folder.glob("*.json")):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        specs[spec["name"]] = spec
+    return specs
+
+
+def variant_of(spec: dict) -> dict:
+    """The Bedrock PromptVariant (CreatePrompt's shape) of a bundled spec."""
+    inference = {}
+    if spec.get("maxTokens") is not None:
+        inference["maxTokens"] = int(spec["maxTokens"])
+    if spec.get("temperature") is not None:
+        inference["temperature"] = float(spec["temperature"])
+    variables = sorted(set(PLACEHOLDER.findall(spec["text"])))
+    variant = {
+        "name": VARIANT,
+        "templateType": "TEXT",
+        "templateConfiguration": {
+            "text": {"text": spec["text"], "inputVariables": [{"name": v} for v in variables]}
+        },
+        "metadata": [
+            {"key": "template", "value": spec["name"]},
+            {"key": "tier", "value": spec.get("tier", "auto")},
+        ],
+    }
+    if inference:
+        variant["inferenceConfiguration"] = {"text": inference}
+    return variant
+
+
+def from_spec(spec: dict) -> Template:
+    return _template(variant_of(spec), spec["name"], "bundled", "")
+
+
+def from_prompt(prompt: dict) -> Template:
+    """A Template from a GetPrompt response."""
+    variants = prompt.get("variants") or []
+    wanted = prompt.get("defaultVariant")
+    variant = next(
+        (v for v in variants if v.get("name") == wanted), variants[0] if variants else None
+    )
+    if variant is None:
+        raise ValueError(f"prompt {prompt.get('arn')} has no variant")
+    return _template(variant, prompt["name"], str(prompt["version"]), prompt["arn"])
+
+
+def _template(variant: dict, name: str, version: str, arn: str) -> Template:
+    meta = {m["key"]: m["value"] for m in variant.get("metadata") or []}
+    text_config = variant["templateConfiguration"]["text"]
+    inference = (variant.get("inferenceConfiguration") or {}).get("text") or {}
+    declared = [v["name"] for v in text_config.get("inputVariables") or []]
+    return Template(
+        name=meta.get("template", name),
+        version=version,
+        arn=arn,
+        text=text_config["text"],
+        variables=tuple(declared or sorted(set(PLACEHOLDER.findall(text_config["text"])))),
+        tier=meta.get("tier", "auto"),
+        max_tokens=inference.get("maxTokens"),
+        temperature=inference.get("temperature"),
+    )
+
+
+def split_version_arn(arn: str) -> tuple[str, str]:
+    """(prompt ARN, version) of ``arn:...:prompt/ID:VERSION``."""
+    match = _VERSIONED_ARN.match(arn.strip())
+    if not match:
+        raise ValueError(f"not a prompt version ARN: {arn!r}")
+    return match.group(1), match.group(2)
+
+
+class Catalog:
+    """The templates this deployment uses, read once (lazily) from Bedrock or the bundle."""
+
+    def __init__(self, agent, version_arns: list[str]) -> None:
+        self.agent = agent
+        self.version_arns = [a for a in version_arns if a.strip()]
+        self._templates: dict[str, Template] | None = None
+
+    def templates(self) -> dict[str, Template]:
+        if self._templates is None:
+            if self.version_arns:
+                loaded = [self._fetch(arn) for arn in self.version_arns]
+            else:
+                loaded = [from_spec(spec) for spec in load_specs().values()]
+            self._templates = {t.name: t for t in loaded}
+        return self._templates
+
+    def _fetch(self, version_arn: str) -> Template:
+        arn, version = split_version_arn(version_arn)
+        return from_prompt(self.agent.get_prompt(promptIdentifier=arn, promptVersion=version))
+
+    def get(self, name: str) -> Template:
+        templates = self.templates()
+        if name not in templates:
+            raise LayerError(400, "unknown_template", name=name[:40], names=", ".join(templates))
+        return templates[name]
+
+
+def render(template: Template, values: dict[str, str]) -> str:
+    """The template text with each {{name}} replaced by its value (one pass)."""
+    for name in template.variables:
+        if name not in values:
+            raise LayerError(400, "missing_variable", name=name)
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise LayerError(400, "missing_variable", name=name)
+        return values[name]
+
+    return PLACEHOLDER.sub(value, template.text)
