@@ -38,7 +38,7 @@ def from_environment(env: Mapping[str, str] = os.environ) -> Layer:
     # The layer retries and falls back itself; the SDK's own retries would hide throttling.
     runtime = boto3.client(
         "bedrock-runtime",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
                       read_timeout=int(env.get("MODEL_TIMEOUT_SECONDS", "60"))),
     )  # fmt: skip
     dynamodb = boto3.client("dynamodb")
