@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -60,8 +61,10 @@ def words_of(text: str) -> list[str]:
 class FakeStream:
     """ConverseStream's ``stream``: iterating yields events; may raise mid-way."""
 
-    def __init__(self, events: list, fail_after: int | None = None, error: str = "") -> None:
+    def __init__(self, events: list, fail_after: int | None = None, error: str = "",
+                 delay: float = 0.0) -> None:  # fmt: skip
         self.events, self.fail_after, self.error = events, fail_after, error
+        self.delay = delay
         self.closed = False
         self.read = 0
 
@@ -72,6 +75,8 @@ class FakeStream:
             if self.closed:
                 return
             self.read += 1
+            if self.delay and "contentBlockDelta" in event:
+                time.sleep(self.delay)  # a model writing at a human-visible pace
             yield event
 
     def close(self) -> None:
@@ -85,11 +90,12 @@ class FakeRuntime:
 
     def __init__(self, answer: str = "Xin chào! **Hello** from the fake model.",
                  errors: dict[str, list[str]] | None = None, stream_error_after: int | None = None,
-                 guard_output: bool = True) -> None:  # fmt: skip
+                 guard_output: bool = True, stream_delay: float = 0.0) -> None:  # fmt: skip
         self.answer = answer
         self.errors = {k: list(v) for k, v in (errors or {}).items()}
         self.stream_error_after = stream_error_after
         self.guard_output = guard_output
+        self.stream_delay = stream_delay
         self.calls: list[tuple[str, dict]] = []
         self.streams: list[FakeStream] = []
 
@@ -127,7 +133,7 @@ class FakeRuntime:
                                     "totalTokens": tokens_in + tokens_out},
                           "metrics": {"latencyMs": 9}}},
         ]  # fmt: skip
-        stream = FakeStream(events, self.stream_error_after)
+        stream = FakeStream(events, self.stream_error_after, delay=self.stream_delay)
         self.streams.append(stream)
         return {"stream": stream}
 
