@@ -168,13 +168,43 @@ class FakeRuntime:
 # ---- bedrock-agent ------------------------------------------------------------------------------
 
 
-class FakeAgent:
-    """bedrock-agent GetPrompt over the bundled specs, each published as version ``version``."""
+def template_doc() -> dict:
+    """template.yaml as plain data (intrinsics as {"Fn::...": ...} dicts)."""
+    import json
 
-    def __init__(self, version: str = "3") -> None:
+    from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
+
+    return json.loads(json.dumps(load_cfn_yaml(str(APP / "template.yaml"))))
+
+
+def camel(value: object) -> object:
+    """CloudFormation's PascalCase properties as the API's camelCase members."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel(v) for v in value]
+    return value
+
+
+def template_prompts() -> dict[str, dict]:
+    """template name -> the AWS::Bedrock::Prompt properties template.yaml declares."""
+    out = {}
+    for resource in template_doc()["Resources"].values():
+        if resource["Type"] == "AWS::Bedrock::Prompt":
+            variant = resource["Properties"]["Variants"][0]
+            meta = {m["Key"]: m["Value"] for m in variant.get("Metadata", [])}
+            out[meta["template"]] = resource["Properties"]
+    return out
+
+
+class FakeAgent:
+    """bedrock-agent GetPrompt over the prompts template.yaml declares, each at ``version``."""
+
+    def __init__(self, version: str = "1") -> None:
         self.version = version
         self.calls: list[dict] = []
-        self.ids = {name: f"PROMPT{i:04d}" for i, name in enumerate(templates.load_specs())}
+        self.prompts = template_prompts()
+        self.ids = {name: f"PROMPT{i:04d}" for i, name in enumerate(self.prompts)}
 
     def arn(self, name: str, version: str | None = None) -> str:
         base = f"arn:aws:bedrock:us-east-1:123456789012:prompt/{self.ids[name]}"
@@ -183,14 +213,14 @@ class FakeAgent:
     def get_prompt(self, promptIdentifier: str, promptVersion: str = "DRAFT") -> dict:
         self.calls.append({"promptIdentifier": promptIdentifier, "promptVersion": promptVersion})
         name = next(n for n, i in self.ids.items() if promptIdentifier.endswith(i))
-        spec = templates.load_specs()[name]
+        props = self.prompts[name]
         return {
             "name": f"genai-patterns-{name}",
             "id": self.ids[name],
             "arn": self.arn(name, promptVersion),
             "version": promptVersion,
-            "defaultVariant": "default",
-            "variants": [templates.variant_of(spec)],
+            "defaultVariant": props["DefaultVariant"],
+            "variants": camel(props["Variants"]),
         }
 
 
@@ -297,7 +327,8 @@ def make_layer(runtime: FakeRuntime | None = None, dynamo: MemoryDynamo | None =
     runtime = runtime or FakeRuntime()
     dynamo = dynamo or MemoryDynamo()
     clock = clock or Clock()
-    arns = [agent.arn(name, agent.version) for name in agent.ids] if agent else []
+    agent = agent or FakeAgent()
+    arns = [agent.arn(name, agent.version) for name in agent.ids]
     emitted: list[str] = []
     ids = iter(f"req{i:04d}" for i in range(10_000))
     layer = prompt_layer.Layer(

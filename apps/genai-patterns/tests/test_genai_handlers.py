@@ -81,7 +81,7 @@ def test_generate_answers_with_the_outcome() -> None:
     body = reply_body(reply)
     assert body["text"] == runtime.answer and body["cached"] is False
     assert body["usage"]["inputTokens"] > 0 and body["costUsd"] > 0
-    assert body["template"] == "chat@bundled"
+    assert body["template"] == "chat@1"
     assert dynamo.items("Audit")[0]["pattern"] == {"S": "rest"}
 
 
@@ -277,7 +277,7 @@ def test_the_layer_is_built_from_the_templates_environment(monkeypatch) -> None:
         "SMALL_MODEL_ID": "amazon.nova-micro-v1:0", "LARGE_MODEL_ID": "amazon.nova-pro-v1:0",
         "FALLBACK_MODEL_ID": "", "ROUTE_THRESHOLD_TOKENS": "50", "CACHE_TABLE": "C",
         "AUDIT_TABLE": "A", "GUARDRAIL_ID": "abc", "GUARDRAIL_VERSION": "2",
-        "PROMPT_VERSION_ARNS": "",
+        "PROMPT_VERSION_ARNS": "arn:aws:bedrock:us-east-1:123456789012:prompt/ABCDEFGHIJ:4",
     }  # fmt: skip
     for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
                         ("AWS_DEFAULT_REGION", "us-east-1")):  # fmt: skip
@@ -286,5 +286,5 @@ def test_the_layer_is_built_from_the_templates_environment(monkeypatch) -> None:
     assert layer.models.fallback == "amazon.nova-micro-v1:0"  # none given: the small model
     assert layer.models.threshold_tokens == 50
     assert layer.guard.label == "abc@2" and layer.cache.table == "C"
-    assert layer.catalog.get("chat").version == "bundled"
+    assert layer.catalog.version_arns == [env["PROMPT_VERSION_ARNS"]]
     assert layer.runtime.meta.config.retries["total_max_attempts"] == 1

@@ -36,28 +36,30 @@ def metric_lines(emitted: list[str]) -> list[dict]:
 # ---- templates ----------------------------------------------------------------------------------
 
 
-def test_the_bundled_templates_render_each_placeholder_once() -> None:
-    catalog = templates.Catalog(None, [])
-    assert set(catalog.templates()) >= {"chat", "summarize", "advert"}
-    chat = catalog.get("chat")
-    assert (
-        chat.version == "bundled"
-        and chat.arn == ""
-        and set(chat.variables) == {"input", "language"}
-    )
+def catalog() -> templates.Catalog:
+    agent = FakeAgent()
+    return templates.Catalog(agent, [agent.arn(name, "1") for name in agent.ids])
+
+
+def test_the_templates_render_each_placeholder_once() -> None:
+    chat = catalog().get("chat")
+    assert set(catalog().templates()) == {"chat", "summarize", "advert"}
+    assert chat.version == "1" and chat.arn.endswith(":1")
+    assert set(chat.variables) == {"input", "language"}
+    assert (chat.tier, chat.max_tokens, chat.temperature) == ("auto", 512, 0.3)
+    assert catalog().get("advert").tier == "large"
     text = templates.render(chat, {"input": "What is {{language}}?", "language": "English"})
     assert "Answer in English" in text
     assert "What is {{language}}?" in text  # a user's braces are never expanded
 
 
 def test_unknown_template_and_missing_variable_are_400s() -> None:
-    catalog = templates.Catalog(None, [])
     with pytest.raises(LayerError) as unknown:
-        catalog.get("poem")
+        catalog().get("poem")
     assert unknown.value.status == 400 and unknown.value.key == "unknown_template"
     assert "chat" in unknown.value.message("en")
     with pytest.raises(LayerError) as missing:
-        templates.render(catalog.get("chat"), {"input": "x"})
+        templates.render(catalog().get("chat"), {"input": "x"})
     assert missing.value.key == "missing_variable" and "language" in missing.value.message("vi")
 
 
@@ -330,7 +332,7 @@ def test_every_request_has_an_audit_record_and_a_metrics_line() -> None:
     assert row["pk"]["S"] == "2025-06-15" and row["sk"]["S"].endswith(f"#{outcome.request_id}")
     assert row["pattern"]["S"] == "rest" and row["outcome"]["S"] == "ok"
     assert row["caller"]["S"] == sha256("203.0.113.7")[:16] and "203.0.113.7" not in json.dumps(row)
-    assert row["template"]["S"] == "chat@bundled" and row["guardrail"]["S"] == "gr1@1"
+    assert row["template"]["S"] == "chat@1" and row["guardrail"]["S"] == "gr1@1"
     assert int(row["input_tokens"]["N"]) == outcome.input_tokens
     assert float(row["cost_usd"]["N"]) == outcome.cost_usd
     assert row["answer_sha256"]["S"] == sha256(outcome.text)

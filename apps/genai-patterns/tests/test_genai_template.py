@@ -37,11 +37,7 @@ def translated() -> dict[str, Any]:
 
     template = json.loads(json.dumps(load_cfn_yaml(str(TEMPLATE))))
     template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/genai/src.zip"  # sam package
-    parameters = {
-        "GuardrailId": "abc123def456",
-        "GuardrailVersion": "1",
-        "PromptVersionArns": "arn:aws:bedrock:us-east-1:123456789012:prompt/ABCDEFGHIJ:1",
-    }
+    parameters: dict[str, str] = {}
     saved = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
     try:
@@ -115,10 +111,38 @@ def test_the_roles_hold_only_what_each_function_needs(translated: dict) -> None:
     assert "execute-api:ManageConnections" not in generate
 
 
+def test_the_guardrail_and_the_prompt_versions_are_part_of_the_stack(translated: dict) -> None:
+    resources = translated["Resources"]
+    guardrail = resources["Guardrail"]["Properties"]
+    pii = {e["Type"]: e["Action"] for e in
+           guardrail["SensitiveInformationPolicyConfig"]["PiiEntitiesConfig"]}  # fmt: skip
+    assert pii["EMAIL"] == pii["PHONE"] == "ANONYMIZE"
+    assert pii["CREDIT_DEBIT_CARD_NUMBER"] == "BLOCK"
+    assert guardrail["TopicPolicyConfig"]["TopicsConfig"][0]["Type"] == "DENY"
+    assert guardrail["BlockedInputMessaging"] and guardrail["BlockedOutputsMessaging"]
+    version = resources["GuardrailVersion"]["Properties"]
+    assert version["GuardrailIdentifier"] == {"Fn::GetAtt": ["Guardrail", "GuardrailId"]}
+    for name in ("Chat", "Summarize", "Advert"):
+        variant = resources[f"{name}Prompt"]["Properties"]["Variants"][0]
+        text = variant["TemplateConfiguration"]["Text"]
+        assert "{{input}}" in text["Text"] and "{{language}}" in text["Text"]
+        assert {v["Name"] for v in text["InputVariables"]} == {"input", "language"}
+        meta = {m["Key"]: m["Value"] for m in variant["Metadata"]}
+        assert meta["template"] == name.lower() and meta["tier"] in ("auto", "small", "large")
+        pinned = resources[f"{name}PromptVersion"]["Properties"]
+        assert pinned["PromptArn"] == {"Fn::GetAtt": [f"{name}Prompt", "Arn"]}
+    guard = next(s for s in statements(resources, "WorkerFunctionRole")
+                 if s["Action"] == "bedrock:ApplyGuardrail")  # fmt: skip
+    assert guard["Resource"] == {"Fn::GetAtt": ["Guardrail", "GuardrailArn"]}
+
+
 def test_the_functions_get_the_prompt_layer_configuration(translated: dict) -> None:
     env = translated["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"]
-    assert env["GUARDRAIL_ID"] == {"Ref": "GuardrailId"}
-    assert env["PROMPT_VERSION_ARNS"] == {"Ref": "PromptVersionArns"}
+    assert env["GUARDRAIL_ID"] == {"Fn::GetAtt": ["Guardrail", "GuardrailId"]}
+    assert env["GUARDRAIL_VERSION"] == {"Fn::GetAtt": ["GuardrailVersion", "Version"]}
+    versions = env["PROMPT_VERSION_ARNS"]["Fn::Join"][1]
+    assert versions == [{"Fn::GetAtt": [f"{name}PromptVersion", "Arn"]}
+                        for name in ("Chat", "Summarize", "Advert")]  # fmt: skip
     assert {"SMALL_MODEL_ID", "LARGE_MODEL_ID", "FALLBACK_MODEL_ID", "CACHE_TABLE",
             "AUDIT_TABLE", "STREAM_COALESCE_MS"} <= set(env)  # fmt: skip
     dispatch = translated["Resources"]["DispatchFunction"]["Properties"]["Environment"]

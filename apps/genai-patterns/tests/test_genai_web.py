@@ -272,7 +272,7 @@ def test_rest_answers_with_markdown_tokens_latency_and_cost(page) -> None:
     assert answer.locator(".m-latency").inner_text().endswith("ms")
     assert answer.locator(".m-cost").inner_text().startswith("$")
     assert "claude-3-haiku" in answer.locator(".m-model").inner_text()
-    assert answer.locator(".m-template").inner_text() == "chat@bundled"
+    assert answer.locator(".m-template").inner_text() == "chat@1"
 
 
 def test_streaming_shows_tokens_as_they_arrive(page, stand_in) -> None:

@@ -43,7 +43,6 @@ def from_environment(env: Mapping[str, str] = os.environ) -> Layer:
     )  # fmt: skip
     dynamodb = boto3.client("dynamodb")
     arns = [a for a in env.get("PROMPT_VERSION_ARNS", "").split(",") if a.strip()]
-    agent = boto3.client("bedrock-agent") if arns else None
     models = Models(
         small=env["SMALL_MODEL_ID"],
         large=env["LARGE_MODEL_ID"],
@@ -52,7 +51,7 @@ def from_environment(env: Mapping[str, str] = os.environ) -> Layer:
     )
     return Layer(
         runtime,
-        Catalog(agent, arns),
+        Catalog(boto3.client("bedrock-agent"), arns),
         Guard(runtime, env.get("GUARDRAIL_ID", ""), env.get("GUARDRAIL_VERSION", "DRAFT")),
         ResponseCache(
             dynamodb, env.get("CACHE_TABLE", ""), int(env.get("CACHE_TTL_SECONDS", "3600"))

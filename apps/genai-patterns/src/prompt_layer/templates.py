@@ -1,10 +1,10 @@
 """Versioned prompt templates from Amazon Bedrock Prompt management.
 
-The templates' source is ``prompts/*.json`` beside this module; ``scripts/prepare.py`` publishes
-each one as a Bedrock prompt (``<prefix>-<name>``) and makes an immutable version whenever its
-text or settings change. Functions get the version ARNs (``PROMPT_VERSION_ARNS``) and read them
-with GetPrompt once per execution environment, so a deploy pins exact template versions. Without
-ARNs the bundled files are used as they are (version ``bundled``).
+template.yaml declares each template as an ``AWS::Bedrock::Prompt`` (a TEXT variant with
+``{{input}}`` and ``{{language}}``, its inference settings, and metadata ``template`` = its name
+and ``tier`` = a routing hint) and pins an ``AWS::Bedrock::PromptVersion`` of it. Functions get
+the version ARNs (``PROMPT_VERSION_ARNS``) and read them with GetPrompt once per execution
+environment, so a deploy pins exact template versions.
 
 The layer renders the text itself rather than passing the prompt ARN as Converse's ``modelId``,
 because Bedrock fixes the model of a managed prompt and this layer routes between models.
@@ -14,16 +14,12 @@ a user is never expanded.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from prompt_layer.errors import LayerError
 
-PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 PLACEHOLDER = re.compile(r"\{\{\s*([0-9A-Za-z_-]+)\s*\}\}")
-VARIANT = "default"
 _VERSIONED_ARN = re.compile(
     r"^(arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:prompt/[0-9A-Za-z]{10}):(\d+)$"
 )
@@ -32,8 +28,8 @@ _VERSIONED_ARN = re.compile(
 @dataclass(frozen=True)
 class Template:
     name: str
-    version: str  # a Bedrock prompt version ("1", "2", ...), or "bundled"
-    arn: str  # the version's ARN; "" for a bundled template
+    version: str  # a Bedrock prompt version: "1", "2", ...
+    arn: str  # the version's ARN
     text: str
     variables: tuple[str, ...]
     tier: str  # auto | small | large: a routing hint
@@ -43,43 +39,6 @@ class Template:
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}"
-
-
-def load_specs(folder: Path = PROMPTS_DIR) -> dict[str, dict]:
-    """name -> the JSON spec of each bundled template."""
-    specs = {}
-    for path in sorted(folder.glob("*.json")):
-        spec = json.loads(path.read_text(encoding="utf-8"))
-        specs[spec["name"]] = spec
-    return specs
-
-
-def variant_of(spec: dict) -> dict:
-    """The Bedrock PromptVariant (CreatePrompt's shape) of a bundled spec."""
-    inference = {}
-    if spec.get("maxTokens") is not None:
-        inference["maxTokens"] = int(spec["maxTokens"])
-    if spec.get("temperature") is not None:
-        inference["temperature"] = float(spec["temperature"])
-    variables = sorted(set(PLACEHOLDER.findall(spec["text"])))
-    variant = {
-        "name": VARIANT,
-        "templateType": "TEXT",
-        "templateConfiguration": {
-            "text": {"text": spec["text"], "inputVariables": [{"name": v} for v in variables]}
-        },
-        "metadata": [
-            {"key": "template", "value": spec["name"]},
-            {"key": "tier", "value": spec.get("tier", "auto")},
-        ],
-    }
-    if inference:
-        variant["inferenceConfiguration"] = {"text": inference}
-    return variant
-
-
-def from_spec(spec: dict) -> Template:
-    return _template(variant_of(spec), spec["name"], "bundled", "")
 
 
 def from_prompt(prompt: dict) -> Template:
@@ -120,7 +79,7 @@ def split_version_arn(arn: str) -> tuple[str, str]:
 
 
 class Catalog:
-    """The templates this deployment uses, read once (lazily) from Bedrock or the bundle."""
+    """The templates this deployment uses, read once (lazily) from Bedrock."""
 
     def __init__(self, agent, version_arns: list[str]) -> None:
         self.agent = agent
@@ -129,10 +88,7 @@ class Catalog:
 
     def templates(self) -> dict[str, Template]:
         if self._templates is None:
-            if self.version_arns:
-                loaded = [self._fetch(arn) for arn in self.version_arns]
-            else:
-                loaded = [from_spec(spec) for spec in load_specs().values()]
+            loaded = [self._fetch(arn) for arn in self.version_arns]
             self._templates = {t.name: t for t in loaded}
         return self._templates
 
