@@ -107,6 +107,43 @@ def test_default_handlers_decode_csv(deploy: Deployer) -> None:
     assert (code, status, response["OriginalStatusCode"]) == ("ModelError", 424, 415)
 
 
+CONTEXT_INFERENCE = """
+def model_fn(model_dir):
+    return None
+
+def input_fn(body, content_type, context):
+    return body.decode(), context.get_request_header(0, "X-Amzn-SageMaker-Custom-Attributes")
+
+def predict_fn(data, model):
+    return data
+
+def output_fn(prediction, accept, context):
+    text, attributes = prediction
+    context.set_response_header(0, "X-Amzn-SageMaker-Custom-Attributes", f"seen={attributes}")
+    return text.upper()
+"""
+
+
+def test_custom_attributes_reach_the_handlers_and_come_back(deploy: Deployer) -> None:
+    model = deploy.model({"code/inference.py": CONTEXT_INFERENCE})
+    name = deploy.endpoint(deploy.config(("AllTraffic", model, 1.0)))
+    reply = deploy.runtime.invoke_endpoint(
+        EndpointName=name, ContentType="text/plain", Body=b"ok", CustomAttributes="trace=7"
+    )
+    assert reply["Body"].read() == b"OK"
+    assert reply["CustomAttributes"] == "seen=trace=7"
+    # Without attributes the handler sees None, and an ONNX endpoint never echoes any.
+    plain = deploy.runtime.invoke_endpoint(EndpointName=name, ContentType="text/plain", Body=b"a")
+    assert plain["CustomAttributes"] == "seen=None"
+    onnx = deploy.runtime.invoke_endpoint(
+        EndpointName=deploy.onnx_endpoint(),
+        ContentType="application/json",
+        Body=b"[1, 1, 1]",
+        CustomAttributes="ignored",
+    )
+    assert "CustomAttributes" not in onnx
+
+
 def test_weights_and_target_variant(deploy: Deployer) -> None:
     a = deploy.model({"model.onnx": scale_model(1.0)})
     b = deploy.model({"model.onnx": scale_model(10.0)})

@@ -121,7 +121,12 @@ class ModelHost:
         self._pending.clear()
 
     async def invoke(
-        self, content_type: str, accept: str, body: bytes, timeout: float
+        self,
+        content_type: str,
+        accept: str,
+        body: bytes,
+        timeout: float,
+        custom_attributes: str | None = None,
     ) -> tuple[dict[str, Any], bytes]:
         """(reply head, body); raises TimeoutError or HostDied."""
         if self.dead:
@@ -131,7 +136,10 @@ class ModelHost:
             asyncio.get_running_loop().create_future()
         )
         self._pending[rid] = waiter
-        data = json.dumps({"id": rid, "ct": content_type, "accept": accept}).encode()
+        request: dict[str, Any] = {"id": rid, "ct": content_type, "accept": accept}
+        if custom_attributes is not None:
+            request["ca"] = custom_attributes
+        data = json.dumps(request).encode()
         self.writer.write(_HEAD.pack(len(data), len(body)) + data + body)
         self.in_flight += 1
         try:

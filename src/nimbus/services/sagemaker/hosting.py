@@ -62,6 +62,7 @@ class InvokeResult:
     body: bytes
     content_type: str
     variant: str
+    custom_attributes: str | None = None
 
 
 def model_error(
@@ -227,6 +228,7 @@ class Hosting:
         content_type: str,
         accept: str,
         target_variant: str | None = None,
+        custom_attributes: str | None = None,
     ) -> InvokeResult:
         began = time.perf_counter()
         live = self.live.get(endpoint)
@@ -250,7 +252,9 @@ class Hosting:
             f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{self.log_group(endpoint)}"
         )
         try:
-            head, out = await variant.host.invoke(content_type, accept, body, MODEL_TIMEOUT_S)
+            head, out = await variant.host.invoke(
+                content_type, accept, body, MODEL_TIMEOUT_S, custom_attributes
+            )
         except TimeoutError:
             self._sample(endpoint, variant, began, int(MODEL_TIMEOUT_S * 1e6), 500)
             raise AwsError(
@@ -286,7 +290,7 @@ class Hosting:
             raise model_error(
                 status, head.get("error") or "", endpoint, log_arn, self.account_id, self.region
             )
-        return InvokeResult(out, head.get("ct") or "application/json", variant.name)
+        return InvokeResult(out, head.get("ct") or "application/json", variant.name, head.get("ca"))
 
     def _sample(
         self, endpoint: str, variant: Variant, began: float, model_us: int, status: int

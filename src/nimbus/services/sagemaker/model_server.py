@@ -6,8 +6,8 @@ and run on a thread pool (ONNX Runtime and numpy release the GIL), so one varian
 requests at once. Replies carry the request's ``id``; they may come back out of order.
 
 - host -> server, once: ``{"ready": true, "load_ms", "kind", "error"?}``
-- server -> host: ``{"id", "ct", "accept"}`` + body
-- host -> server: ``{"id", "status", "ct", "model_us", "error"?}`` + body
+- server -> host: ``{"id", "ct", "accept", "ca"?}`` + body (``ca``: CustomAttributes)
+- host -> server: ``{"id", "status", "ct", "model_us", "ca"?, "error"?}`` + body
 
 Two contracts: the SageMaker inference toolkit's (``code/inference.py`` or ``SAGEMAKER_PROGRAM``
 with ``model_fn``/``input_fn``/``predict_fn``/``output_fn`` or ``transform_fn``, defaults for
@@ -17,6 +17,7 @@ the missing ones), and an ONNX Runtime fast path for a ``model.onnx`` with no co
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import io
 import json
 import os
@@ -89,6 +90,34 @@ def _accept(accept: str) -> str:
     return JSON if not accept or accept.strip() == "*/*" else accept
 
 
+class Context:
+    """The toolkit's per-request ``context`` (handlers that take one more argument get it).
+
+    Custom attributes travel as the ``X-Amzn-SageMaker-Custom-Attributes`` header both ways,
+    as in the inference toolkit's multi-model-server context.
+    """
+
+    HEADER = "x-amzn-sagemaker-custom-attributes"
+
+    def __init__(self, custom_attributes: str | None) -> None:
+        self.custom_attributes = custom_attributes
+        self.response_custom_attributes: str | None = None
+
+    def get_request_header(self, idx: int, key: str) -> str | None:
+        return self.custom_attributes if key.lower() == self.HEADER else None
+
+    def set_response_header(self, idx: int, key: str, value: str) -> None:
+        if key.lower() == self.HEADER:
+            self.response_custom_attributes = value
+
+
+def _takes_context(fn: Any, args: int) -> bool:
+    try:
+        return len(inspect.signature(fn).parameters) == args + 1
+    except (TypeError, ValueError):
+        return False
+
+
 # -- the two contracts --------------------------------------------------------------------------
 class FrameworkModel:
     """``inference.py`` as the SageMaker inference toolkit runs it."""
@@ -107,22 +136,33 @@ class FrameworkModel:
         if model_fn is None:
             raise RuntimeError(f"{script.name} defines no model_fn(model_dir); please provide one.")
         self.model = model_fn(str(model_dir))
+        # Which handlers want the per-request context, decided once as the toolkit does.
+        arity = {"transform_fn": 4, "input_fn": 2, "predict_fn": 2, "output_fn": 2}
+        self.with_context = {
+            name
+            for name, args in arity.items()
+            if _takes_context(getattr(module, name, None), args)
+        }
 
-    def __call__(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+    def _run(self, name: str, default: Any, context: Context, *args: Any) -> Any:
+        fn = getattr(self.module, name, default)
+        return fn(*args, context) if name in self.with_context else fn(*args)
+
+    def __call__(
+        self, body: bytes, content_type: str, accept: str, context: Context
+    ) -> tuple[bytes, str]:
         m = self.module
-        transform = getattr(m, "transform_fn", None)
-        if transform is not None:
-            out = transform(self.model, body, content_type, accept)
+        if getattr(m, "transform_fn", None) is not None:
+            out = self._run("transform_fn", None, context, self.model, body, content_type, accept)
             return out if isinstance(out, tuple) else (out, accept)
-        data = getattr(m, "input_fn", decode)(body, content_type)
-        predict = getattr(m, "predict_fn", None)
-        if predict is not None:
-            prediction = predict(data, self.model)
+        data = self._run("input_fn", decode, context, body, content_type)
+        if getattr(m, "predict_fn", None) is not None:
+            prediction = self._run("predict_fn", None, context, data, self.model)
         elif hasattr(self.model, "predict"):  # the scikit-learn container's default
             prediction = self.model.predict(data)
         else:
             prediction = self.model(data)
-        out = getattr(m, "output_fn", encode)(prediction, accept)
+        out = self._run("output_fn", encode, context, prediction, accept)
         if isinstance(out, tuple):  # some handlers return (body, content type)
             return out[0], out[1]
         return out, accept
@@ -178,7 +218,9 @@ class OnnxModel:
             feed[spec.name] = value
         return feed
 
-    def __call__(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+    def __call__(
+        self, body: bytes, content_type: str, accept: str, context: Context
+    ) -> tuple[bytes, str]:
         results = self.session.run(None, self._feed(body, content_type))
         kind = accept.split(";")[0].strip().lower()
         if kind == NPY and len(results) == 1:
@@ -235,11 +277,16 @@ class Server:
         began = time.perf_counter()
         reply: dict[str, Any] = {"id": head["id"], "status": 200}
         out = b""
+        context = Context(head.get("ca"))
         try:
-            out, ct = self.model(body, head.get("ct") or JSON, _accept(head.get("accept", "")))
+            out, ct = self.model(
+                body, head.get("ct") or JSON, _accept(head.get("accept", "")), context
+            )
             if isinstance(out, str):
                 out = out.encode()
             reply["ct"] = ct
+            if context.response_custom_attributes is not None:
+                reply["ca"] = context.response_custom_attributes
         except Exception as exc:  # the model's failure is the answer
             reply["status"] = getattr(exc, "status", 500)
             reply["error"] = f"{type(exc).__name__}: {exc}"

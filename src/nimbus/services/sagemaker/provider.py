@@ -126,7 +126,10 @@ class SageMakerProvider(Provider, TrainingOperations):
         content_type: str = "",
         accept: str = "",
         target_variant: str | None = None,
+        custom_attributes: str | None = None,
     ) -> InvokeResult:
         """InvokeEndpoint without HTTP, for other services (raises AwsError like the wire)."""
         self.ensure_started()
-        return await self.hosting.invoke(name, body, content_type, accept, target_variant)
+        return await self.hosting.invoke(
+            name, body, content_type, accept, target_variant, custom_attributes
+        )

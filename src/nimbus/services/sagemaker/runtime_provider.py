@@ -37,9 +37,13 @@ class SageMakerRuntimeProvider(Provider):
             req.get("ContentType") or "",
             req.get("Accept") or "",
             req.get("TargetVariant"),
+            req.get("CustomAttributes"),
         )
-        return {
+        out: Out = {
             "Body": result.body,
             "ContentType": result.content_type,
             "InvokedProductionVariant": result.variant,
         }
+        if result.custom_attributes is not None:
+            out["CustomAttributes"] = result.custom_attributes
+        return out

@@ -14,6 +14,7 @@ _MODULES = (
     "apigatewayv2",
     "events",
     "sagemaker",
+    "bedrock",
 )
 
 
