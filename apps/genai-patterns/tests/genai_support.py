@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 APP = Path(__file__).resolve().parents[1]
 REPO = APP.parents[1]
@@ -338,3 +339,46 @@ def make_layer(runtime: FakeRuntime | None = None, dynamo: MemoryDynamo | None =
         clock=clock, emit=emitted.append, new_id=lambda: next(ids),
     )  # fmt: skip
     return layer, runtime, dynamo, emitted
+
+
+# ---- the chat page, driven by Playwright ------------------------------------------------------
+
+
+def open_page(browser, url: str, locale: str = "en-US", width: int = 390) -> Any:
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": 844})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]")
+    return page
+
+
+def ask(page, text: str) -> Any:
+    """Type and send; returns the new answer's locator."""
+    before = page.locator(".msg.bot").count()
+    page.fill("#prompt", text)
+    page.press("#prompt", "Enter")
+    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {before}")
+    return page.locator(".msg.bot").nth(before)
+
+
+def wait_done(answer, timeout: float = 20000) -> None:
+    answer.locator("xpath=.").evaluate(
+        "(el, timeout) => new Promise((resolve, reject) => {"
+        "  const check = () => ['done', 'error'].includes(el.dataset.state);"
+        "  if (check()) return resolve();"
+        "  const obs = new MutationObserver(() => {"
+        "    if (check()) { obs.disconnect(); resolve(); }"
+        "  });"
+        "  obs.observe(el, {attributes: true});"
+        "  setTimeout(() => reject(new Error('no answer: ' + el.dataset.state)), timeout);"
+        "})",
+        timeout,
+    )
+
+
+def choose_mode(page, mode: str) -> None:
+    page.click(f"#mode-{mode}")
+    if mode != "rest":
+        page.wait_for_selector("#ws-status[data-state=open]")

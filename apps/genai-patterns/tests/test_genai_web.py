@@ -21,8 +21,12 @@ from genai_support import (
     APP,
     FakeClientError,
     FakeRuntime,
+    ask,
+    choose_mode,
     make_layer,
+    open_page,
     rest_generate,
+    wait_done,
     ws_api,
     ws_dispatch,
     ws_worker,
@@ -145,16 +149,6 @@ def stand_in() -> Iterator[StandIn]:
     server.close()
 
 
-def open_page(browser, url: str, locale: str = "en-US", width: int = 390) -> Any:
-    context = browser.new_context(locale=locale, viewport={"width": width, "height": 844})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=true]")
-    return page
-
-
 @pytest.fixture
 def page(browser, stand_in) -> Iterator[Any]:
     page = open_page(browser, stand_in.url)
@@ -162,36 +156,6 @@ def page(browser, stand_in) -> Iterator[Any]:
     errors = page.errors
     page.context.close()
     assert not errors, errors
-
-
-def ask(page, text: str) -> Any:
-    """Type and send; returns the new answer's locator."""
-    before = page.locator(".msg.bot").count()
-    page.fill("#prompt", text)
-    page.press("#prompt", "Enter")
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {before}")
-    return page.locator(".msg.bot").nth(before)
-
-
-def wait_done(answer, timeout: float = 20000) -> None:
-    answer.locator("xpath=.").evaluate(
-        "(el, timeout) => new Promise((resolve, reject) => {"
-        "  const check = () => ['done', 'error'].includes(el.dataset.state);"
-        "  if (check()) return resolve();"
-        "  const obs = new MutationObserver(() => {"
-        "    if (check()) { obs.disconnect(); resolve(); }"
-        "  });"
-        "  obs.observe(el, {attributes: true});"
-        "  setTimeout(() => reject(new Error('no answer: ' + el.dataset.state)), timeout);"
-        "})",
-        timeout,
-    )
-
-
-def choose_mode(page, mode: str) -> None:
-    page.click(f"#mode-{mode}")
-    if mode != "rest":
-        page.wait_for_selector("#ws-status[data-state=open]")
 
 
 # ---- the Markdown renderer ---------------------------------------------------------------------
