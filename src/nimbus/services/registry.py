@@ -22,6 +22,9 @@ PROVIDERS: dict[str, str] = {
     "events": "nimbus.services.events.provider:EventsProvider",
     "sagemaker": "nimbus.services.sagemaker.provider:SageMakerProvider",
     "sagemaker-runtime": "nimbus.services.sagemaker.runtime_provider:SageMakerRuntimeProvider",
+    "bedrock": "nimbus.services.bedrock.provider:BedrockProvider",
+    "bedrock-runtime": "nimbus.services.bedrock.runtime_provider:BedrockRuntimeProvider",
+    "bedrock-agent": "nimbus.services.bedrock_agent.provider:BedrockAgentProvider",
 }
 
 

@@ -10,8 +10,9 @@ from botocore.model import OperationModel, ServiceModel
 from nimbus.aws.context import RequestContext
 from nimbus.aws.errors import AwsError
 from nimbus.aws.http import HttpRequest, HttpResponse
-from nimbus.aws.protocol import native, rest
+from nimbus.aws.protocol import eventstream, native, rest
 from nimbus.aws.protocol.base import json_bytes
+from nimbus.aws.protocol.eventstream import EventStreamBody
 from nimbus.aws.protocol.validate import validate
 
 
@@ -81,6 +82,9 @@ class RestJsonProtocol(rest.RestRouting):
                 member = shape.members[payload]
                 if value is None:
                     body = b""
+                elif member.serialization.get("eventstream"):
+                    body = EventStreamBody(member, value)
+                    headers.append(("content-type", eventstream.CONTENT_TYPE))
                 elif member.type_name in ("blob", "string"):
                     body = value.encode() if isinstance(value, str) else value
                 else:

@@ -1,189 +1,190 @@
-"""AWS::Bedrock::Guardrail, GuardrailVersion, Prompt and PromptVersion.
+"""AWS::Bedrock::Guardrail, GuardrailVersion, Prompt and PromptVersion through their providers.
 
-Their properties are the API's request members in PascalCase, so they are passed on with the
-first letter of each key lowered (``TopicPolicyConfig`` -> ``topicPolicyConfig``). Ref and
-Fn::GetAtt follow CloudFormation's documentation: a guardrail's Ref is its ARN, a guardrail
-version's is ``id|version``, a prompt's and a prompt version's are their ARNs.
+Template properties are the API's members in PascalCase, so a request is the properties with
+each key's first letter lowered (a few renamed), values typed by botocore's input shape (a Ref
+to a parameter gives "0.5" where the API wants 0.5) and checked like a wire request. Ref gives
+what CloudFormation documents: the guardrail's ARN, ``id|version`` for a guardrail version, and
+the prompt's (version's) ARN.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import botocore.session
+from botocore.model import Shape
+
+from nimbus.aws.errors import AwsError
+from nimbus.aws.protocol.validate import validate
 from nimbus.services.cloudformation.resources.base import Applied, Deployment, Handler
 
-_GUARDRAIL_KEYS = (
-    "Name",
-    "Description",
-    "BlockedInputMessaging",
-    "BlockedOutputsMessaging",
-    "TopicPolicyConfig",
-    "ContentPolicyConfig",
-    "WordPolicyConfig",
-    "SensitiveInformationPolicyConfig",
-    "ContextualGroundingPolicyConfig",
-    "KmsKeyArn",
-)
-_PROMPT_KEYS = ("Name", "Description", "DefaultVariant", "Variants")
+# Members whose values are free-form documents or maps: their keys stay as written.
+_OPAQUE = frozenset({"Json", "AdditionalModelRequestFields", "Tags"})
+_RENAMED = {"ContentFiltersTierConfig": "tierConfig", "TopicsTierConfig": "tierConfig",
+            "KmsKeyArn": "kmsKeyId"}  # fmt: skip
+_SESSION = botocore.session.get_session()
 
 
-def camel(value: Any) -> Any:
-    """CloudFormation's PascalCase property tree as the API's camelCase request members."""
-    if isinstance(value, dict):
-        return {k[:1].lower() + k[1:]: camel(v) for k, v in value.items()}
+def _camel(value: Any) -> Any:
     if isinstance(value, list):
-        return [camel(v) for v in value]
+        return [_camel(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        name = _RENAMED.get(key) or key[:1].lower() + key[1:]
+        out[name] = item if key in _OPAQUE else _camel(item)
+    return out
+
+
+def _typed(shape: Shape, value: Any) -> Any:
+    """Template values (strings from parameters) as the types the input shape declares."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        return {k: _typed(members[k], v) if k in members else v for k, v in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [_typed(shape.member, v) for v in value]  # type: ignore[attr-defined]
+    if isinstance(value, str):
+        if kind in ("float", "double"):
+            return float(value)
+        if kind in ("integer", "long"):
+            return int(value)
+        if kind == "boolean":
+            return value.lower() == "true"
     return value
 
 
-def _request(props: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return camel({k: props[k] for k in keys if props.get(k) is not None})
+def _request(service: str, operation: str, props: dict[str, Any], **extra: Any) -> dict:
+    shape = _SESSION.get_service_model(service).operation_model(operation).input_shape
+    req = _typed(shape, {**_camel(props), **extra})
+    req = {k: v for k, v in req.items() if k in shape.members and v is not None}
+    validate(shape, req, "ValidationException")
+    return req
 
 
-def _tags(props: dict[str, Any]) -> list[dict[str, str]] | None:
-    tags = props.get("Tags")
-    return [{"key": t["Key"], "value": str(t["Value"])} for t in tags] if tags else None
+def _tags_list(props: dict[str, Any]) -> list[dict[str, str]] | None:
+    tags = [{"key": t["Key"], "value": str(t["Value"])} for t in props.get("Tags") or []]
+    return tags or None
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+async def _gone_ok(d: Deployment, service: str, operation: str, req: dict[str, Any]) -> None:
+    try:
+        await d.call(service, operation, req)
+    except AwsError as err:
+        if err.code != "ResourceNotFoundException":
+            raise
 
 
 class Guardrail(Handler):
     type = "AWS::Bedrock::Guardrail"
 
-    async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
-        req = _request(props, _GUARDRAIL_KEYS)
-        req.setdefault("name", d.generated_name(logical_id, 50))
-        out = await d.call("bedrock", "create_guardrail", {**req, "tags": _tags(props)})
-        return await self._applied(d, out["guardrailId"])
+    def _req(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("Name") or d.generated_name(logical_id, 50).replace("_", "-")
+        body = {k: v for k, v in props.items() if k != "Tags"}
+        return _request("bedrock", "CreateGuardrail", body, name=name, tags=_tags_list(props))
 
-    async def update(
-        self,
-        d: Deployment,
-        logical_id: str,
-        physical_id: str,
-        props: dict[str, Any],
-        old: dict[str, Any],
-    ) -> Applied:
-        req = _request(props, _GUARDRAIL_KEYS)
-        req.setdefault("name", (await self._get(d, physical_id))["name"])
-        await d.call("bedrock", "update_guardrail", {"guardrailIdentifier": physical_id, **req})
+    async def _applied(self, d: Deployment, arn: str) -> Applied:
+        got = await d.call("bedrock", "get_guardrail", {"guardrailIdentifier": arn})
+        return Applied(arn, {
+            "GuardrailArn": arn, "GuardrailId": got["guardrailId"], "Version": got["version"],
+            "Status": got["status"], "StatusReasons": got["statusReasons"],
+            "FailureRecommendations": got["failureRecommendations"],
+            "CreatedAt": _iso(got["createdAt"]), "UpdatedAt": _iso(got["updatedAt"]),
+        })  # fmt: skip
+
+    async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
+        out = await d.call("bedrock", "create_guardrail", self._req(d, logical_id, props))
+        return await self._applied(d, out["guardrailArn"])
+
+    async def update(self, d: Deployment, logical_id: str, physical_id: str,
+                     props: dict[str, Any], old: dict[str, Any]) -> Applied:  # fmt: skip
+        req = self._req(d, logical_id, props)
+        if not props.get("Name"):  # keep the generated name
+            got = await d.call("bedrock", "get_guardrail", {"guardrailIdentifier": physical_id})
+            req["name"] = got["name"]
+        req.pop("tags", None)
+        await d.call("bedrock", "update_guardrail", {**req, "guardrailIdentifier": physical_id})
         return await self._applied(d, physical_id)
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
-        await d.call("bedrock", "delete_guardrail", {"guardrailIdentifier": physical_id})
-
-    async def _get(self, d: Deployment, identifier: str) -> dict[str, Any]:
-        return await d.call("bedrock", "get_guardrail", {"guardrailIdentifier": identifier})
-
-    async def _applied(self, d: Deployment, identifier: str) -> Applied:
-        got = await self._get(d, identifier)
-        attributes = {
-            "GuardrailArn": got["guardrailArn"],
-            "GuardrailId": got["guardrailId"],
-            "Version": got.get("version", "DRAFT"),
-            "Status": got.get("status", "READY"),
-            "CreatedAt": str(got.get("createdAt", "")),
-            "UpdatedAt": str(got.get("updatedAt", "")),
-        }
-        return Applied(got["guardrailArn"], attributes)
+        await _gone_ok(d, "bedrock", "delete_guardrail", {"guardrailIdentifier": physical_id})
 
 
 class GuardrailVersion(Handler):
     type = "AWS::Bedrock::GuardrailVersion"
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
-        req = {"guardrailIdentifier": props["GuardrailIdentifier"]}
-        if props.get("Description"):
-            req["description"] = props["Description"]
+        req = _request("bedrock", "CreateGuardrailVersion", props)
         out = await d.call("bedrock", "create_guardrail_version", req)
-        got = await d.call(
-            "bedrock",
-            "get_guardrail",
-            {"guardrailIdentifier": out["guardrailId"], "guardrailVersion": out["version"]},
-        )
-        attributes = {
-            "GuardrailArn": got["guardrailArn"],
-            "GuardrailId": out["guardrailId"],
-            "Version": out["version"],
-        }
-        return Applied(f"{out['guardrailId']}|{out['version']}", attributes)
+        gid, version = out["guardrailId"], out["version"]
+        arn = d.arn("bedrock", f"guardrail/{gid}")
+        return Applied(f"{gid}|{version}",
+                       {"GuardrailArn": arn, "GuardrailId": gid, "Version": version})  # fmt: skip
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
-        guardrail, _, version = physical_id.partition("|")
-        await d.call(
-            "bedrock",
-            "delete_guardrail",
-            {"guardrailIdentifier": guardrail, "guardrailVersion": version},
-        )
+        gid, _, version = physical_id.partition("|")
+        await _gone_ok(d, "bedrock", "delete_guardrail",
+                       {"guardrailIdentifier": gid, "guardrailVersion": version})  # fmt: skip
+
+
+def _prompt_attributes(out: dict[str, Any]) -> dict[str, Any]:
+    return {"Arn": out["arn"], "Id": out["id"], "Version": out["version"],
+            "CreatedAt": _iso(out["createdAt"]), "UpdatedAt": _iso(out["updatedAt"])}  # fmt: skip
 
 
 class Prompt(Handler):
     type = "AWS::Bedrock::Prompt"
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
-        req = _request(props, _PROMPT_KEYS)
-        req.setdefault("name", d.generated_name(logical_id, 100))
-        if props.get("CustomerEncryptionKeyArn"):
-            req["customerEncryptionKeyArn"] = props["CustomerEncryptionKeyArn"]
-        out = await d.call("bedrock-agent", "create_prompt", {**req, "tags": _tag_map(props)})
-        return _prompt_applied(out)
+        name = props.get("Name") or d.generated_name(logical_id, 100).replace("_", "-")
+        out = await d.call("bedrock-agent", "create_prompt",
+                           _request("bedrock-agent", "CreatePrompt", props, name=name))  # fmt: skip
+        return Applied(out["arn"], _prompt_attributes(out))
 
-    async def update(
-        self,
-        d: Deployment,
-        logical_id: str,
-        physical_id: str,
-        props: dict[str, Any],
-        old: dict[str, Any],
-    ) -> Applied:
-        req = _request(props, _PROMPT_KEYS)
-        if "name" not in req:
+    async def update(self, d: Deployment, logical_id: str, physical_id: str,
+                     props: dict[str, Any], old: dict[str, Any]) -> Applied:  # fmt: skip
+        name = props.get("Name")
+        if not name:
             got = await d.call("bedrock-agent", "get_prompt", {"promptIdentifier": physical_id})
-            req["name"] = got["name"]
-        out = await d.call(
-            "bedrock-agent", "update_prompt", {"promptIdentifier": physical_id, **req}
-        )
-        return _prompt_applied(out)
+            name = got["name"]
+        body = {k: v for k, v in props.items() if k != "Tags"}
+        req = _request("bedrock-agent", "UpdatePrompt", body, name=name,
+                       promptIdentifier=physical_id)  # fmt: skip
+        out = await d.call("bedrock-agent", "update_prompt", req)
+        return Applied(physical_id, _prompt_attributes(out))
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
-        await d.call("bedrock-agent", "delete_prompt", {"promptIdentifier": physical_id})
+        await _gone_ok(d, "bedrock-agent", "delete_prompt", {"promptIdentifier": physical_id})
 
 
 class PromptVersion(Handler):
     type = "AWS::Bedrock::PromptVersion"
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
-        req = {"promptIdentifier": props["PromptArn"]}
-        if props.get("Description"):
-            req["description"] = props["Description"]
+        req = {"promptIdentifier": props.get("PromptArn"), "description": props.get("Description"),
+               "tags": props.get("Tags")}  # fmt: skip
+        req = _request("bedrock-agent", "CreatePromptVersion", {}, **req)
         out = await d.call("bedrock-agent", "create_prompt_version", req)
-        applied = _prompt_applied(out)
-        applied.attributes["PromptId"] = out["id"]
-        return applied
+        attributes = {**_prompt_attributes(out), "PromptId": out["id"], "Name": out["name"],
+                      "Variants": out.get("variants") or []}  # fmt: skip
+        for member, attribute in (
+            ("defaultVariant", "DefaultVariant"),
+            ("customerEncryptionKeyArn", "CustomerEncryptionKeyArn"),
+        ):
+            if out.get(member):
+                attributes[attribute] = out[member]  # fmt: skip
+        return Applied(out["arn"], attributes)
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
         prompt, _, version = physical_id.rpartition(":")
-        await d.call(
-            "bedrock-agent",
-            "delete_prompt",
-            {"promptIdentifier": prompt, "promptVersion": version},
-        )
-
-
-def _tag_map(props: dict[str, Any]) -> dict[str, str] | None:
-    tags = props.get("Tags")
-    if isinstance(tags, dict):  # AWS::Bedrock::Prompt takes tags as a map
-        return {str(k): str(v) for k, v in tags.items()} or None
-    return {t["Key"]: str(t["Value"]) for t in tags} if tags else None
-
-
-def _prompt_applied(out: dict[str, Any]) -> Applied:
-    attributes = {
-        "Arn": out["arn"],
-        "Id": out["id"],
-        "Version": out.get("version", "DRAFT"),
-        "CreatedAt": str(out.get("createdAt", "")),
-        "UpdatedAt": str(out.get("updatedAt", "")),
-    }
-    return Applied(out["arn"], attributes)
+        await _gone_ok(d, "bedrock-agent", "delete_prompt",
+                       {"promptIdentifier": prompt, "promptVersion": version})  # fmt: skip
 
 
 HANDLERS: list[Handler] = [Guardrail(), GuardrailVersion(), Prompt(), PromptVersion()]

@@ -1,0 +1,1 @@
+"""Amazon Bedrock: the ``bedrock`` control plane and the ``bedrock-runtime`` data plane."""

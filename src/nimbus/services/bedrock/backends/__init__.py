@@ -1,0 +1,1 @@
+"""Where model invocations go: the built-in model, OpenAI-compatible servers, real Bedrock."""

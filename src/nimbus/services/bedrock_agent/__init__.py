@@ -1,0 +1,1 @@
+"""Agents for Amazon Bedrock (botocore ``bedrock-agent``): prompt management."""
