@@ -48,9 +48,13 @@ def test_the_templates_render_each_placeholder_once() -> None:
     assert set(chat.variables) == {"input", "language"}
     assert (chat.tier, chat.max_tokens, chat.temperature) == ("auto", 512, 0.3)
     assert catalog().get("advert").tier == "large"
-    text = templates.render(chat, {"input": "What is {{language}}?", "language": "English"})
-    assert "Answer in English" in text
-    assert "What is {{language}}?" in text  # a user's braces are never expanded
+    rendered = templates.render(chat, {"input": "What is {{language}}?", "language": "English"})
+    assert "Answer in English" in rendered.system[0]
+    assert rendered.messages == [("user", "What is {{language}}?")]  # never expanded
+    assert rendered.converse_fields() == {
+        "messages": [{"role": "user", "content": [{"text": "What is {{language}}?"}]}],
+        "system": [{"text": rendered.system[0]}],
+    }
 
 
 def test_unknown_template_and_missing_variable_are_400s() -> None:
@@ -183,8 +187,10 @@ def test_generate_answers_with_usage_cost_and_the_language_asked_for() -> None:
     outcome = layer.generate(Request("Thủ đô của Việt Nam là gì?", "chat", "vi"), "rest")
     sent = runtime.calls[-2][1]  # converse, then the output guardrail
     assert runtime.calls[-2][0] == "converse" and runtime.calls[-1][0] == "apply_guardrail"
-    prompt = sent["messages"][0]["content"][0]["text"]
-    assert "Answer in Vietnamese" in prompt and "Thủ đô của Việt Nam là gì?" in prompt
+    assert "Answer in Vietnamese" in sent["system"][0]["text"]
+    assert sent["messages"] == [
+        {"role": "user", "content": [{"text": "Thủ đô của Việt Nam là gì?"}]}
+    ]
     assert sent["inferenceConfig"] == {"maxTokens": 512, "temperature": 0.3}
     assert outcome.text == runtime.answer and outcome.model == MODELS.small
     assert outcome.input_tokens > 0 and outcome.output_tokens > 0

@@ -280,8 +280,9 @@ def test_the_prompt_templates_are_versioned_in_bedrock(on_nimbus) -> None:
         base, version = templates.split_version_arn(arn)
         prompt = agent.get_prompt(promptIdentifier=base, promptVersion=version)
         assert prompt["version"] == version == "1"
-        text = prompt["variants"][0]["templateConfiguration"]["text"]["text"]
-        assert "{{input}}" in text and "{{language}}" in text
+        chat = prompt["variants"][0]["templateConfiguration"]["chat"]
+        assert "{{language}}" in chat["system"][0]["text"]
+        assert chat["messages"][0]["content"][0]["text"] == "{{input}}"
     guardrail = on_nimbus.client("bedrock").get_guardrail(
         guardrailIdentifier=on_nimbus.outputs["GuardrailId"],
         guardrailVersion=on_nimbus.outputs["GuardrailVersion"],

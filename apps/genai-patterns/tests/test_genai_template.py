@@ -124,9 +124,11 @@ def test_the_guardrail_and_the_prompt_versions_are_part_of_the_stack(translated:
     assert version["GuardrailIdentifier"] == {"Fn::GetAtt": ["Guardrail", "GuardrailId"]}
     for name in ("Chat", "Summarize", "Advert"):
         variant = resources[f"{name}Prompt"]["Properties"]["Variants"][0]
-        text = variant["TemplateConfiguration"]["Text"]
-        assert "{{input}}" in text["Text"] and "{{language}}" in text["Text"]
-        assert {v["Name"] for v in text["InputVariables"]} == {"input", "language"}
+        chat = variant["TemplateConfiguration"]["Chat"]
+        assert variant["TemplateType"] == "CHAT"
+        assert "{{language}}" in chat["System"][0]["Text"]
+        assert chat["Messages"] == [{"Role": "user", "Content": [{"Text": "{{input}}"}]}]
+        assert {v["Name"] for v in chat["InputVariables"]} == {"input", "language"}
         meta = {m["Key"]: m["Value"] for m in variant["Metadata"]}
         assert meta["template"] == name.lower() and meta["tier"] in ("auto", "small", "large")
         pinned = resources[f"{name}PromptVersion"]["Properties"]

@@ -1,9 +1,9 @@
 """An exact-match response cache in DynamoDB, with TTL.
 
 The key is a SHA-256 of everything that decides the answer: the model, the template version,
-the rendered prompt (after the input guardrail), the inference parameters and the guardrail
-version. Items carry ``expires_at`` (the table's TTL attribute); DynamoDB deletes expired items
-lazily, so a read also ignores an item whose time has passed.
+the rendered prompt (system and messages, after the input guardrail), the inference parameters
+and the guardrail version. Items carry ``expires_at`` (the table's TTL attribute); DynamoDB
+deletes expired items lazily, so a read also ignores an item whose time has passed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-def cache_key(model: str, template: str, prompt: str, params: dict, guardrail: str) -> str:
+def cache_key(model: str, template: str, prompt: dict, params: dict, guardrail: str) -> str:
     material = json.dumps(
         {"model": model, "template": template, "prompt": prompt, "params": params,
          "guardrail": guardrail},

@@ -190,37 +190,32 @@ class Layer:
             return
         trace["prompt_masked"] = mask(checked.text)
         values = {"input": checked.text, "language": LANGUAGE_NAMES.get(req.language, "English")}
-        prompt = render(template, values)
-        chosen = route(self.models, prompt, template.tier, req.tier)
+        rendered = render(template, values)
+        chosen = route(self.models, rendered.all_text(), template.tier, req.tier)
         out.model, out.route = chosen.model, chosen.reason
         trace["routed_model"] = chosen.model
         params: dict = {"maxTokens": req.max_tokens or template.max_tokens or DEFAULT_MAX_TOKENS}
         temperature = req.temperature if req.temperature is not None else template.temperature
         if temperature is not None:
             params["temperature"] = temperature
-        key = cache_key(chosen.model, template.arn or template.label, prompt, params,
-                        self.guard.label)  # fmt: skip
+        fields = rendered.converse_fields()
+        key = cache_key(chosen.model, template.arn, fields, params, self.guard.label)
         hit = self.cache.get(key) if req.use_cache else None
         if hit:
-            out.text, out.model, out.stop_reason, out.cached = (
-                hit.text,
-                hit.model,
-                hit.stop_reason,
-                True,
-            )
+            out.text, out.model, out.stop_reason = hit.text, hit.model, hit.stop_reason
+            out.cached = True
             if on_delta:
                 on_delta(hit.text)
             return
-        messages = [{"role": "user", "content": [{"text": prompt}]}]
         chain_ = [chosen.model, self.models.fallback]
         try:
             if on_delta is None:
                 reply, used, tries = self.retrier.run(
-                    chain_, lambda m: self._converse(m, messages, params)
+                    chain_, lambda m: self._converse(m, fields, params)
                 )
             else:
                 opened, used, tries = self.retrier.run(
-                    chain_, lambda m: self._open_stream(m, messages, params)
+                    chain_, lambda m: self._open_stream(m, fields, params)
                 )
                 reply = self._relay(*opened, on_delta)
         except ModelsFailed as failed:
@@ -256,21 +251,17 @@ class Layer:
         out.findings += [f for f in verdict.findings if f not in out.findings]
 
     # -- the model ------------------------------------------------------------------------
-    def _converse(self, model: str, messages: list, params: dict) -> tuple:
-        reply = self.runtime.converse(modelId=model, messages=messages, inferenceConfig=params)
+    def _converse(self, model: str, fields: dict, params: dict) -> tuple:
+        reply = self.runtime.converse(modelId=model, inferenceConfig=params, **fields)
         content = reply.get("output", {}).get("message", {}).get("content", [])
         text = "".join(block.get("text", "") for block in content)
         latency = reply.get("metrics", {}).get("latencyMs", 0)
         return text, reply.get("usage", {}), latency, reply.get("stopReason", "end_turn")
 
-    def _open_stream(
-        self, model: str, messages: list, params: dict
-    ) -> tuple[list, Iterator, object]:
+    def _open_stream(self, model: str, fields: dict, params: dict) -> tuple[list, Iterator, object]:
         """Start ConverseStream and read up to the first text, so that a model failing before it
         answers anything can still be retried or replaced by the fallback."""
-        reply = self.runtime.converse_stream(
-            modelId=model, messages=messages, inferenceConfig=params
-        )
+        reply = self.runtime.converse_stream(modelId=model, inferenceConfig=params, **fields)
         stream = reply["stream"]
         events = iter(stream)
         head = []

@@ -1,8 +1,9 @@
 """Versioned prompt templates from Amazon Bedrock Prompt management.
 
-template.yaml declares each template as an ``AWS::Bedrock::Prompt`` (a TEXT variant with
-``{{input}}`` and ``{{language}}``, its inference settings, and metadata ``template`` = its name
-and ``tier`` = a routing hint) and pins an ``AWS::Bedrock::PromptVersion`` of it. Functions get
+template.yaml declares each template as an ``AWS::Bedrock::Prompt`` (a CHAT variant: system
+instructions with ``{{language}}`` and a user message ``{{input}}``; its inference settings; and
+metadata ``template`` = its name, ``tier`` = a routing hint) and pins an
+``AWS::Bedrock::PromptVersion`` of it. TEXT variants work too (one user message). Functions get
 the version ARNs (``PROMPT_VERSION_ARNS``) and read them with GetPrompt once per execution
 environment, so a deploy pins exact template versions.
 
@@ -30,7 +31,8 @@ class Template:
     name: str
     version: str  # a Bedrock prompt version: "1", "2", ...
     arn: str  # the version's ARN
-    text: str
+    system: tuple[str, ...]  # system prompt blocks
+    messages: tuple[tuple[str, str], ...]  # (role, text)
     variables: tuple[str, ...]
     tier: str  # auto | small | large: a routing hint
     max_tokens: int | None = None
@@ -55,15 +57,27 @@ def from_prompt(prompt: dict) -> Template:
 
 def _template(variant: dict, name: str, version: str, arn: str) -> Template:
     meta = {m["key"]: m["value"] for m in variant.get("metadata") or []}
-    text_config = variant["templateConfiguration"]["text"]
+    config = variant["templateConfiguration"]
+    if "chat" in config:
+        chat = config["chat"]
+        system = tuple(b["text"] for b in chat.get("system") or [] if "text" in b)
+        messages = tuple(
+            (m["role"], "".join(b.get("text", "") for b in m.get("content") or []))
+            for m in chat.get("messages") or []
+        )
+        declared = chat.get("inputVariables") or []
+    else:
+        system, messages = (), (("user", config["text"]["text"]),)
+        declared = config["text"].get("inputVariables") or []
+    found = {n for text in (*system, *(t for _, t in messages)) for n in PLACEHOLDER.findall(text)}
     inference = (variant.get("inferenceConfiguration") or {}).get("text") or {}
-    declared = [v["name"] for v in text_config.get("inputVariables") or []]
     return Template(
         name=meta.get("template", name),
         version=version,
         arn=arn,
-        text=text_config["text"],
-        variables=tuple(declared or sorted(set(PLACEHOLDER.findall(text_config["text"])))),
+        system=system,
+        messages=messages,
+        variables=tuple([v["name"] for v in declared] or sorted(found)),
         tier=meta.get("tier", "auto"),
         max_tokens=inference.get("maxTokens"),
         temperature=inference.get("temperature"),
@@ -103,8 +117,26 @@ class Catalog:
         return templates[name]
 
 
-def render(template: Template, values: dict[str, str]) -> str:
-    """The template text with each {{name}} replaced by its value (one pass)."""
+@dataclass(frozen=True)
+class Rendered:
+    system: list[str]
+    messages: list[tuple[str, str]]
+
+    def converse_fields(self) -> dict:
+        """Converse's ``messages`` (and ``system`` when there is one)."""
+        fields: dict = {
+            "messages": [{"role": r, "content": [{"text": t}]} for r, t in self.messages]
+        }
+        if self.system:
+            fields["system"] = [{"text": t} for t in self.system]
+        return fields
+
+    def all_text(self) -> str:
+        return "\n".join([*self.system, *(t for _, t in self.messages)])
+
+
+def render(template: Template, values: dict[str, str]) -> Rendered:
+    """The template with each {{name}} replaced by its value (one pass per text)."""
     for name in template.variables:
         if name not in values:
             raise LayerError(400, "missing_variable", name=name)
@@ -115,4 +147,7 @@ def render(template: Template, values: dict[str, str]) -> str:
             raise LayerError(400, "missing_variable", name=name)
         return values[name]
 
-    return PLACEHOLDER.sub(value, template.text)
+    return Rendered(
+        [PLACEHOLDER.sub(value, text) for text in template.system],
+        [(role, PLACEHOLDER.sub(value, text)) for role, text in template.messages],
+    )
