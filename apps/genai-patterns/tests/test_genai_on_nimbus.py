@@ -205,13 +205,23 @@ def test_open_connections_are_recorded_and_forgotten(on_nimbus, ws_url) -> None:
 
     table = on_nimbus.outputs["ConnectionsTableName"]
     dynamodb = on_nimbus.client("dynamodb")
-    before = dynamodb.scan(TableName=table, Select="COUNT")["Count"]
+
+    def open_ids() -> set[str]:
+        return {i["connectionId"]["S"] for i in dynamodb.scan(TableName=table)["Items"]}
+
+    def wait(condition, what: str) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.1)
+
+    before = open_ids()
     with connect(ws_url, open_timeout=10):
-        assert dynamodb.scan(TableName=table, Select="COUNT")["Count"] == before + 1
-    deadline = time.monotonic() + 10
-    while dynamodb.scan(TableName=table, Select="COUNT")["Count"] != before:
-        assert time.monotonic() < deadline, "the $disconnect route did not run"
-        time.sleep(0.1)
+        wait(lambda: open_ids() - before, "the $connect route did not record the connection")
+        ours = open_ids() - before
+        item = dynamodb.get_item(TableName=table, Key={"connectionId": {"S": min(ours)}})["Item"]
+        assert int(item["expires_at"]["N"]) - int(item["connected_at"]["N"]) == 7200
+    wait(lambda: not ours & open_ids(), "the $disconnect route did not forget the connection")
 
 
 # ---- the prompt layer's records ---------------------------------------------------------------
