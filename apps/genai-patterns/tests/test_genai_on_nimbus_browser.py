@@ -25,10 +25,11 @@ def page(browser, on_nimbus) -> Iterator[Any]:
 def test_streaming_mode_shows_tokens_arriving(page) -> None:
     choose_mode(page, "stream")
     page.evaluate(
-        "() => { window.lengths = []; new MutationObserver(() => {"
+        "() => { window.seen = []; new MutationObserver(() => {"
         "  const row = document.querySelector('.msg.bot:last-child');"
         "  if (row && row.dataset.state === 'streaming')"
-        "    window.lengths.push(row.querySelector('.bubble').textContent.length);"
+        "    window.seen.push([Number(row.dataset.chunks),"
+        "                      row.querySelector('.bubble').textContent.length]);"
         "}).observe(document.getElementById('chat'), {subtree: true, childList: true,"
         " characterData: true, attributes: true}); }"
     )
@@ -36,8 +37,10 @@ def test_streaming_mode_shows_tokens_arriving(page) -> None:
     wait_done(answer, timeout=60000)
     assert answer.get_attribute("data-state") == "done"
     assert int(answer.get_attribute("data-chunks")) >= 5
-    lengths = page.evaluate("window.lengths")
-    assert len(set(lengths)) >= 5 and lengths == sorted(lengths), lengths
+    seen = page.evaluate("window.seen")  # [chunks so far, rendered length] while streaming
+    chunks = [c for c, _ in seen]
+    assert chunks == sorted(chunks) and len(set(chunks)) >= 5, seen
+    assert len({n for _, n in seen}) >= 5, seen  # the page changed while the model still wrote
     assert answer.locator(".m-mode").inner_text() == "Streaming"
     assert answer.locator(".m-tokens").inner_text().endswith("tokens")
     assert "claude" in answer.locator(".m-model").inner_text()

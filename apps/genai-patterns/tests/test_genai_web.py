@@ -242,11 +242,11 @@ def test_rest_answers_with_markdown_tokens_latency_and_cost(page) -> None:
 def test_streaming_shows_tokens_as_they_arrive(page, stand_in) -> None:
     choose_mode(page, "stream")
     page.evaluate(
-        "() => { window.lengths = []; new MutationObserver(() => {"
+        "() => { window.seen = []; new MutationObserver(() => {"
         "  const el = document.querySelector('.msg.bot:last-child .bubble');"
         "  const row = el && el.closest('.msg');"
         "  if (row && row.dataset.state === 'streaming')"
-        "    window.lengths.push(el.textContent.length);"
+        "    window.seen.push([Number(row.dataset.chunks), el.textContent.length]);"
         "}).observe(document.getElementById('chat'), {subtree: true, childList: true,"
         " characterData: true, attributes: true}); }"
     )
@@ -257,10 +257,10 @@ def test_streaming_shows_tokens_as_they_arrive(page, stand_in) -> None:
     wait_done(answer)
     chunks = int(answer.get_attribute("data-chunks"))
     assert chunks == len(ANSWER.split(" ")) > 10
-    lengths = page.evaluate("window.lengths")
-    distinct = sorted(set(lengths))
-    assert len(distinct) >= 5, lengths  # the text grew while the model was still writing
-    assert lengths == sorted(lengths)
+    seen = page.evaluate("window.seen")  # [chunks so far, rendered length] while streaming
+    chunks = [c for c, _ in seen]
+    assert chunks == sorted(chunks) and len(set(chunks)) >= 5, seen
+    assert len({n for _, n in seen}) >= 5, seen  # the page changed while the model still wrote
     assert answer.locator(".bubble h2").inner_text() == "Kết quả"
     assert answer.locator(".m-mode").inner_text() == "Streaming"
 
