@@ -353,6 +353,35 @@ def test_every_request_has_an_audit_record_and_a_metrics_line() -> None:
     assert line["InputTokens"] == outcome.input_tokens
 
 
+def test_a_failing_cache_costs_a_model_call_not_the_answer() -> None:
+    class Broken:
+        enabled = True
+
+        def get(self, key: str):
+            raise FakeClientError("InternalServerError")
+
+        def put(self, key: str, entry) -> None:
+            raise FakeClientError("InternalServerError")
+
+    layer, runtime, _, emitted = make_layer()
+    layer.cache = Broken()
+    assert layer.generate(Request("Hello", "chat", "en"), "rest").text == runtime.answer
+    assert any("cache read failed" in line for line in emitted)
+    assert any("cache write failed" in line for line in emitted)
+
+
+def test_a_failing_guardrail_is_a_503_not_a_crash() -> None:
+    class Throttled(FakeRuntime):
+        def apply_guardrail(self, **kwargs) -> dict:
+            raise FakeClientError("ThrottlingException")
+
+    layer, _, dynamo, _ = make_layer(Throttled())
+    with pytest.raises(LayerError) as failed:
+        layer.generate(Request("Hello", "chat", "en"), "rest")
+    assert failed.value.status == 503
+    assert audit_rows(dynamo)[0]["error"]["S"] == "ThrottlingException"
+
+
 def test_an_audit_failure_does_not_lose_the_answer() -> None:
     dynamo = MemoryDynamo()
     layer, _, _, emitted = make_layer(dynamo=dynamo)

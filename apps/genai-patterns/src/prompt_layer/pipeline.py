@@ -170,7 +170,10 @@ class Layer:
             trace["error"] = refused.key
             raise
         except Exception as exc:
-            trace["outcome"], trace["error"] = "error", error_code(exc) or type(exc).__name__
+            code = error_code(exc)
+            trace["outcome"], trace["error"] = "error", code or type(exc).__name__
+            if code:  # a service the layer depends on failed (guardrail, prompt, table)
+                raise LayerError(503, "unavailable") from exc
             raise
         finally:
             out.latency_ms = round((self.perf() - started) * 1000.0, 2)
@@ -200,7 +203,7 @@ class Layer:
             params["temperature"] = temperature
         fields = rendered.converse_fields()
         key = cache_key(chosen.model, template.arn, fields, params, self.guard.label)
-        hit = self.cache.get(key) if req.use_cache else None
+        hit = self._cached(key) if req.use_cache else None
         if hit:
             out.text, out.model, out.stop_reason = hit.text, hit.model, hit.stop_reason
             out.cached = True
@@ -242,8 +245,18 @@ class Layer:
         if checked.action == BLOCKED:
             trace["outcome"] = "blocked"
         elif req.use_cache and out.text and stop in CACHEABLE_STOPS:
-            self.cache.put(key, Cached(out.text, used, stop, out.input_tokens,
-                                       out.output_tokens, int(self.clock())))  # fmt: skip
+            entry = Cached(out.text, used, stop, out.input_tokens, out.output_tokens, 0)
+            try:
+                self.cache.put(key, entry)
+            except Exception as exc:  # a cache that cannot be written only costs a model call
+                self.emit(f"cache write failed for {out.request_id}: {error_code(exc) or exc!r}")
+
+    def _cached(self, key: str) -> Cached | None:
+        try:
+            return self.cache.get(key)
+        except Exception as exc:  # an unreadable cache means asking the model
+            self.emit(f"cache read failed: {error_code(exc) or exc!r}")
+            return None
 
     @staticmethod
     def _note(out: Outcome, verdict: Verdict, source: str) -> None:
