@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from nimbus.config import Settings
 from nimbus.services.registry import PROVIDERS
@@ -86,6 +87,10 @@ def run_up(settings: Settings, deploy_apps: bool = True) -> int:
     class _Server(uvicorn.Server):
         """Exit 0 after a graceful shutdown on SIGTERM/SIGINT instead of re-raising the signal."""
 
+        async def shutdown(self, sockets: Any = None) -> None:
+            await app.drain()  # WebSocket $disconnect functions still reach Nimbus
+            await super().shutdown(sockets)
+
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
             previous = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
@@ -123,6 +128,9 @@ def run_up(settings: Settings, deploy_apps: bool = True) -> int:
         port=settings.port,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http="httptools",
+        # WebSocket APIs: uvicorn's websockets protocol with API Gateway's frame/message limits.
+        ws="nimbus.services.apigatewayv2.ws_protocol:ExecuteApiWebSocketProtocol",
+        ws_per_message_deflate=False,
         lifespan="on",
         access_log=False,
         log_level="warning",

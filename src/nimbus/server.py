@@ -44,6 +44,10 @@ class NimbusApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if scope["type"] == "websocket":
+            # WebSocket APIs: ws://host/_api/{apiId}/{stage} or {apiId}.execute-api.localhost
+            await self.registry.get("apigatewayv2").handle_websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         request = await _request(scope, receive)
@@ -53,6 +57,11 @@ class NimbusApp:
         if not request.body.consumed and not await request.body.drain(_DRAIN_LIMIT):
             response.headers.append(("connection", "close"))
         await _send(response, send, head=request.method == "HEAD")
+
+    async def drain(self) -> None:
+        """Before the server stops accepting: end WebSocket connections, whose $disconnect
+        functions may still call Nimbus."""
+        await self.registry.get("apigatewayv2").drain_websockets(timeout=10.0)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -83,7 +92,10 @@ class NimbusApp:
             return self._nimbus(request)
         if path.startswith("/_api/") or ".execute-api." in request.host:
             # HTTP API data plane (execute-api): /_api/{apiId}/... or {apiId}.execute-api.localhost
-            return await self.registry.get("apigatewayv2").handle_execute_api(request)
+            apis = self.registry.get("apigatewayv2")
+            if apis.is_connections_call(request):  # a WebSocket stage's @connections API
+                return await self.dispatcher.handle(request, self.settings.base_url)
+            return await apis.handle_execute_api(request)
         website = _website_target(request)
         if website is not None:
             return self._website(*website)

@@ -131,9 +131,7 @@ def test_error_codes(v2):
             ("BadRequestException", 400),
         ),
         (
-            lambda: v2.create_api(
-                Name="w", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
-            ),
+            lambda: v2.create_api(Name="w", ProtocolType="WEBSOCKET"),
             ("BadRequestException", 400),
         ),
         (lambda: v2.get_route(ApiId=api_id, RouteId="nope123"), ("NotFoundException", 404)),

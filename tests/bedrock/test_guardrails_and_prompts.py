@@ -29,7 +29,12 @@ class FakeGuardrails:
         self.calls: list[tuple[str, str, str, list[dict[str, Any]]]] = []
 
     def evaluate_guardrail(
-        self, identifier: str, version: str, source: str, contents: list[dict[str, Any]]
+        self,
+        identifier: str,
+        version: str,
+        source: str,
+        contents: list[dict[str, Any]],
+        output_scope: str = "INTERVENTIONS",
     ) -> dict[str, Any]:
         self.calls.append((identifier, version, source, contents))
         if identifier != "gr-1":

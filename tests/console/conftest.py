@@ -169,3 +169,21 @@ def browser() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=executable, args=FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def guardrail(aws: Any) -> Iterator[dict[str, Any]]:
+    bedrock = aws("bedrock")
+    made = bedrock.create_guardrail(
+        name=f"console-pii-{uuid.uuid4().hex[:8]}",
+        description="masks e-mail, blocks phone numbers and investment advice",
+        blockedInputMessaging="Sorry, I can't take that input.",
+        blockedOutputsMessaging="Sorry, I can't answer that.",
+        topicPolicyConfig={"topicsConfig": [{"name": "Investments", "type": "DENY",
+                           "definition": "Advice on investing money in stocks or funds."}]},
+        sensitiveInformationPolicyConfig={"piiEntitiesConfig": [
+            {"type": "EMAIL", "action": "ANONYMIZE"}, {"type": "PHONE", "action": "BLOCK"}]},
+        wordPolicyConfig={"wordsConfig": [{"text": "frobnicate"}]},
+    )  # fmt: skip
+    yield made
+    bedrock.delete_guardrail(guardrailIdentifier=made["guardrailId"])

@@ -114,11 +114,18 @@ class ConsoleApi:
         self._validator = ParamValidator()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         # Imported here: the handler modules use this module's helpers.
-        from nimbus.console import data_views, ml_views, ops_views
+        from nimbus.console import (
+            bedrock_models,
+            bedrock_resources,
+            bedrock_try,
+            data_views,
+            ml_views,
+            ops_views,
+        )
 
-        ops_views.register(self)
-        data_views.register(self)
-        ml_views.register(self)
+        for views in (ops_views, data_views, ml_views, bedrock_models, bedrock_try,
+                      bedrock_resources):  # fmt: skip
+            views.register(self)
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         """``pattern`` like ``functions/{name}/invoke``; each ``{x}`` is one path segment."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nimbus.aws.errors import AwsError
 from nimbus.aws.http import HttpRequest
 
 from .api import Params, bad_request
+from .metrics import Window, fetch, query
 
 if TYPE_CHECKING:
     from .api import ConsoleApi
@@ -112,44 +112,14 @@ _METRICS = (("invocations", "Invocations", "Sum"), ("errors", "Errors", "Sum"),
 
 
 async def function_metrics(api: ConsoleApi, request: HttpRequest, params: Params, name: str) -> Any:
-    minutes = params.number("minutes", 60, 5, 24 * 60)
-    period = params.number("period", 60, 60, 3600)
-    end = time.time()
-    start = end - minutes * 60
-    # Align to the period so each point is one whole bucket.
-    start, end = start - start % period, end - end % period + period
-    queries = [
-        {
-            "Id": key,
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": "AWS/Lambda",
-                    "MetricName": metric,
-                    "Dimensions": [{"Name": "FunctionName", "Value": name}],
-                },
-                "Period": period,
-                "Stat": stat,
-            },
-        }
-        for key, metric, stat in _METRICS
-    ]
-    out = await api.call(
-        "cloudwatch",
-        "GetMetricData",
-        MetricDataQueries=queries,
-        ScanBy="TimestampAscending",
-        StartTime=datetime.fromtimestamp(start, tz=UTC),
-        EndTime=datetime.fromtimestamp(end, tz=UTC),
-    )
-    series: dict[str, list[list[float]]] = {key: [] for key, _, _ in _METRICS}
-    for result in out.get("MetricDataResults", []):
-        points = zip(result["Timestamps"], result["Values"], strict=True)
-        series[result["Id"]] += [[t.timestamp() * 1000, v] for t, v in points]
-    for points in series.values():
-        points.sort()
+    window = Window.last(params.number("minutes", 60, 5, 24 * 60),
+                         params.number("period", 60, 60, 3600))  # fmt: skip
+    dims = {"FunctionName": name}
+    queries = [query(key, "AWS/Lambda", metric, dims, window.period, stat)
+               for key, metric, stat in _METRICS]  # fmt: skip
+    series = await fetch(api, queries, window)
     units = {"invocations": "Count", "errors": "Count", "duration": "Milliseconds"}
-    return {"start": start * 1000, "end": end * 1000, "period": period, "series": series,
-            "units": units}  # fmt: skip
+    return {**window.as_json(), "series": series, "units": units}
 
 
 async def log_groups(api: ConsoleApi, request: HttpRequest, params: Params) -> Any:

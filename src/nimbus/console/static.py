@@ -17,6 +17,7 @@ ASSET_PREFIX = "/_nimbus/console/static/"
 
 _FILES = {
     "console.js": "text/javascript; charset=utf-8",
+    "bedrock.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 

@@ -18,6 +18,9 @@ PROVIDERS: dict[str, str] = {
     "cloudwatch": "nimbus.services.cloudwatch.provider:CloudWatchProvider",
     "cloudformation": "nimbus.services.cloudformation.provider:CloudFormationProvider",
     "apigatewayv2": "nimbus.services.apigatewayv2.provider:ApiGatewayV2Provider",
+    "apigatewaymanagementapi": (
+        "nimbus.services.apigatewaymanagementapi.provider:ApiGatewayManagementApiProvider"
+    ),
     "lambda": "nimbus.services.lambda_.provider:LambdaProvider",
     "events": "nimbus.services.events.provider:EventsProvider",
     "sagemaker": "nimbus.services.sagemaker.provider:SageMakerProvider",

@@ -126,7 +126,7 @@ async def _lambda_authorizer(
         if answer.get("isAuthorized") is not True:
             raise Denied(403, "Forbidden")
         return {"lambda": context}
-    if not _policy_allows(answer.get("policyDocument")):
+    if not policy_allows(answer.get("policyDocument")):
         raise Denied(403, "Forbidden")
     found = {"lambda": context} if v2 else dict(context)
     if "principalId" in answer:
@@ -140,7 +140,7 @@ def _region(authorizer: dict[str, Any]) -> str:
     return parts[3] if uri.startswith("arn:") and len(parts) > 3 and parts[3] else "us-east-1"
 
 
-def _policy_allows(policy: Any) -> bool:
+def policy_allows(policy: Any) -> bool:
     """IAM-policy answers: allowed when some statement allows execute-api:Invoke and none
     denies it (resources are not matched; an authorizer answers for the request at hand)."""
     if not isinstance(policy, dict):

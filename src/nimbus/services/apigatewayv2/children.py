@@ -7,6 +7,7 @@ from typing import Any
 
 from nimbus.aws.context import RequestContext
 from nimbus.aws.errors import AwsError
+from nimbus.services.apigatewayv2 import ws_rules
 from nimbus.services.apigatewayv2.routing import parse_route_key
 from nimbus.services.apigatewayv2.store import ApiStore, new_id
 
@@ -15,22 +16,29 @@ _ROUTE_FIELDS = (
     "AuthorizationScopes",
     "AuthorizationType",
     "AuthorizerId",
+    "ModelSelectionExpression",
     "OperationName",
+    "RequestModels",
     "RequestParameters",
     "RouteKey",
+    "RouteResponseSelectionExpression",
     "Target",
 )
 _INTEGRATION_FIELDS = (
     "ConnectionType",
+    "ContentHandlingStrategy",
     "CredentialsArn",
     "Description",
     "IntegrationMethod",
     "IntegrationSubtype",
     "IntegrationType",
     "IntegrationUri",
+    "PassthroughBehavior",
     "PayloadFormatVersion",
     "RequestParameters",
+    "RequestTemplates",
     "ResponseParameters",
+    "TemplateSelectionExpression",
     "TimeoutInMillis",
 )
 _STAGE_FIELDS = (
@@ -50,6 +58,7 @@ _AUTHORIZER_FIELDS = (
     "AuthorizerUri",
     "EnableSimpleResponses",
     "IdentitySource",
+    "IdentityValidationExpression",
     "JwtConfiguration",
     "Name",
 )
@@ -95,6 +104,9 @@ class ChildOperations:
     def api_doc(self, api_id: str) -> dict[str, Any]:
         raise NotImplementedError
 
+    def websocket(self, api_id: str) -> bool:
+        return self.api_doc(api_id).get("ProtocolType") == "WEBSOCKET"
+
     def _child(self, api_id: str, kind: str, child_id: str, label: str) -> dict[str, Any]:
         self.api_doc(api_id)
         doc = self.store.get_child(api_id, kind, child_id)
@@ -110,7 +122,9 @@ class ChildOperations:
 
     # -- routes ------------------------------------------------------------------------------
     def _check_route(self, api_id: str, doc: dict[str, Any], route_id: str) -> None:
-        if parse_route_key(doc["RouteKey"]) is None:
+        if self.websocket(api_id):
+            ws_rules.check_route(doc)
+        elif parse_route_key(doc["RouteKey"]) is None:
             raise bad_request(
                 f"Invalid RouteKey '{doc['RouteKey']}': use '$default' or 'METHOD /path' with "
                 "METHOD one of GET POST PUT DELETE PATCH HEAD OPTIONS ANY and a greedy "
@@ -166,7 +180,10 @@ class ChildOperations:
         return self._delete(req, ctx, "route", "RouteId")
 
     # -- integrations ---------------------------------------------------------------------------
-    def _check_integration(self, doc: dict[str, Any]) -> None:
+    def _check_integration(self, api_id: str, doc: dict[str, Any]) -> None:
+        if self.websocket(api_id):
+            ws_rules.check_integration(doc)
+            return
         kind = doc.get("IntegrationType")
         if kind not in ("AWS_PROXY", "HTTP_PROXY"):
             raise bad_request(f"IntegrationType {kind} is not supported for HTTP APIs.")
@@ -182,15 +199,18 @@ class ChildOperations:
         api_id = req["ApiId"]
         self.api_doc(api_id)
         lambda_ = req.get("IntegrationType") == "AWS_PROXY"
+        websocket = self.websocket(api_id)
         doc: dict[str, Any] = {
             "ConnectionType": "INTERNET",
             "IntegrationId": new_id(),
             "IntegrationMethod": "POST" if lambda_ else req.get("IntegrationMethod", "ANY"),
-            "PayloadFormatVersion": "2.0" if lambda_ else "1.0",
-            "TimeoutInMillis": 30000,
+            "PayloadFormatVersion": "2.0" if lambda_ and not websocket else "1.0",
+            "TimeoutInMillis": ws_rules.INTEGRATION_TIMEOUT_MS if websocket else 30000,
         }
+        if websocket and not lambda_:
+            doc.pop("IntegrationMethod")
         _copy(doc, req, _INTEGRATION_FIELDS)
-        self._check_integration(doc)
+        self._check_integration(api_id, doc)
         self.store.put_child(api_id, "integration", doc["IntegrationId"], doc)
         _status(ctx, 201)
         return doc
@@ -205,7 +225,7 @@ class ChildOperations:
     def update_integration(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         doc = self._child(req["ApiId"], "integration", req["IntegrationId"], "Integration")
         _copy(doc, req, _INTEGRATION_FIELDS)
-        self._check_integration(doc)
+        self._check_integration(req["ApiId"], doc)
         self.store.put_child(req["ApiId"], "integration", doc["IntegrationId"], doc)
         return doc
 
@@ -266,7 +286,10 @@ class ChildOperations:
         return {}
 
     # -- authorizers ----------------------------------------------------------------------------
-    def _check_authorizer(self, doc: dict[str, Any]) -> None:
+    def _check_authorizer(self, api_id: str, doc: dict[str, Any]) -> None:
+        if self.websocket(api_id):
+            ws_rules.check_authorizer(doc)
+            return
         kind = doc.get("AuthorizerType")
         if kind == "JWT":
             config = doc.get("JwtConfiguration") or {}
@@ -288,7 +311,7 @@ class ChildOperations:
         self.api_doc(api_id)
         doc: dict[str, Any] = {"AuthorizerId": new_id()}
         _copy(doc, req, _AUTHORIZER_FIELDS)
-        self._check_authorizer(doc)
+        self._check_authorizer(api_id, doc)
         self.store.put_child(api_id, "authorizer", doc["AuthorizerId"], doc)
         _status(ctx, 201)
         return doc
@@ -303,7 +326,7 @@ class ChildOperations:
     def update_authorizer(self, req: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         doc = self._child(req["ApiId"], "authorizer", req["AuthorizerId"], "Authorizer")
         _copy(doc, req, _AUTHORIZER_FIELDS)
-        self._check_authorizer(doc)
+        self._check_authorizer(req["ApiId"], doc)
         self.store.put_child(req["ApiId"], "authorizer", doc["AuthorizerId"], doc)
         return doc
 

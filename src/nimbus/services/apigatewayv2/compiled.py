@@ -1,4 +1,4 @@
-"""One HTTP API's configuration, compiled for the data plane and cached until the next write."""
+"""One API's configuration, compiled for the data plane and cached until the next write."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ class CompiledApi:
     jwt_secret: str | None
     # (stage, route key) -> bucket, or None when the route is not throttled.
     buckets: dict[tuple[str, str], TokenBucket | None] = field(default_factory=dict)
+    # WebSocket APIs: route key -> route, and the ids of routes with a route response.
+    by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    two_way: frozenset[str] = frozenset()
+
+    @property
+    def websocket(self) -> bool:
+        return self.api.get("ProtocolType") == "WEBSOCKET"
 
     def bucket(self, stage: dict[str, Any], route_key: str) -> TokenBucket | None:
         key = (stage["StageName"], route_key)
@@ -48,12 +55,17 @@ def compile_api(store: ApiStore, api_id: str) -> CompiledApi | None:
     api = store.get_api(api_id)
     if api is None:
         return None
+    routes = store.list_children(api_id, "route")
+    websocket = api.get("ProtocolType") == "WEBSOCKET"
+    responses = store.list_children(api_id, "routeresponse") if websocket else []
     return CompiledApi(
         api=api,
-        routes=RouteTable(store.list_children(api_id, "route")),
+        routes=RouteTable([] if websocket else routes),
         integrations={i["IntegrationId"]: i for i in store.list_children(api_id, "integration")},
         stages={s["StageName"]: s for s in store.list_children(api_id, "stage")},
         authorizers={a["AuthorizerId"]: a for a in store.list_children(api_id, "authorizer")},
         cors=api.get("CorsConfiguration") or None,
         jwt_secret=(api.get("Tags") or {}).get(SECRET_TAG),
+        by_key={r["RouteKey"]: r for r in routes} if websocket else {},
+        two_way=frozenset(r["RouteId"] for r in responses),
     )

@@ -86,7 +86,16 @@ class DataPlane:
         found = self._cache[api_id] = compile_api(self.store, api_id)
         return found
 
-    def _request_id(self) -> str:
+    def websocket(self, api_id: str) -> bool:
+        api = self.compiled(api_id)
+        return api is not None and api.websocket
+
+    def outlive(self, task: asyncio.Future[Any]) -> None:
+        """Keep an invocation that outlived its integration timeout until it ends."""
+        self._running.add(task)
+        task.add_done_callback(_forget(self._running))
+
+    def request_id(self) -> str:
         # Shaped like AWS's ("JKJaXmPLvHcESHA="): short, unique per process run.
         self._counter += 1
         return f"{self._id_prefix}{self._counter:09X}="
@@ -101,6 +110,10 @@ class DataPlane:
         api = self.compiled(api_id)
         if api is None:
             return message(404, "Not Found")
+        if api.websocket:
+            # Plain HTTP to a WebSocket API: only signed @connections calls are served.
+            text = "Missing Authentication Token" if "/@connections" in path else "Forbidden"
+            return message(403, text)
         staged = api.stage_for(path)
         if staged is None:
             return message(404, "Not Found")
@@ -137,7 +150,7 @@ class DataPlane:
         prefix: str,
         api_id: str,
     ) -> HttpResponse:
-        request_id = self._request_id()
+        request_id = self.request_id()
         extra = [("apigw-requestid", request_id)]
         found = api.routes.match(request.method, route_path)
         if found is None:
@@ -204,8 +217,7 @@ class DataPlane:
         )
         done, _ = await asyncio.wait((task,), timeout=timeout)
         if not done:
-            self._running.add(task)
-            task.add_done_callback(_forget(self._running))
+            self.outlive(task)
             return message(503, "Service Unavailable", extra)
         try:
             result = task.result()

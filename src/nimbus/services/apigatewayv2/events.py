@@ -58,7 +58,7 @@ def _body(inv: Invocation) -> tuple[str | None, bool]:
 _CLF_CACHE: list[Any] = [-1, ""]
 
 
-def _clf_time(epoch_ms: int) -> str:
+def clf_time(epoch_ms: int) -> str:
     """Common-log-format time, as ``requestContext.time``: ``12/Mar/2020:19:03:58 +0000``.
     Cached per second: formatting is a visible share of building an event."""
     second = epoch_ms // 1000
@@ -91,7 +91,7 @@ def event_v2(inv: Invocation) -> dict[str, Any]:
         "requestId": inv.request_id,
         "routeKey": inv.route_key,
         "stage": inv.stage,
-        "time": _clf_time(inv.epoch_ms),
+        "time": clf_time(inv.epoch_ms),
         "timeEpoch": inv.epoch_ms,
     }
     if inv.authorizer is not None:
@@ -156,7 +156,7 @@ def event_v1(inv: Invocation) -> dict[str, Any]:
         "path": inv.raw_path,
         "protocol": "HTTP/1.1",
         "requestId": inv.request_id,
-        "requestTime": _clf_time(inv.epoch_ms),
+        "requestTime": clf_time(inv.epoch_ms),
         "requestTimeEpoch": inv.epoch_ms,
         "resourceId": None,  # as documented for HTTP APIs
         "resourcePath": inv.resource_path,

@@ -1,18 +1,32 @@
-"""API Gateway v2 control plane for HTTP APIs: APIs, routes, integrations, stages,
-authorizers, deployments and tags. Child resources live in ``children.py``."""
+"""API Gateway v2 control plane for HTTP and WebSocket APIs: APIs, routes, integrations,
+stages, authorizers, deployments and tags. Child resources live in ``children.py`` and
+``ws_responses.py``; the data planes in ``dataplane.py`` (HTTP) and ``websocket.py``."""
 
 from __future__ import annotations
 
 import time
 from typing import Any, ClassVar
 
+from nimbus.aws.auth import read_signature
 from nimbus.aws.context import RequestContext
+from nimbus.aws.errors import AwsError
 from nimbus.aws.http import HttpRequest, HttpResponse
-from nimbus.services.apigatewayv2 import openapi
+from nimbus.services.apigatewayv2 import openapi, ws_rules
 from nimbus.services.apigatewayv2.children import ChildOperations, bad_request, not_found, page
-from nimbus.services.apigatewayv2.dataplane import DataPlane, LambdaInvoker
+from nimbus.services.apigatewayv2.connections import Connections
+from nimbus.services.apigatewayv2.dataplane import (
+    HOST_MARKER,
+    PATH_PREFIX,
+    DataPlane,
+    LambdaInvoker,
+)
 from nimbus.services.apigatewayv2.store import ApiStore, new_id
+from nimbus.services.apigatewayv2.websocket import WebSocketPlane
+from nimbus.services.apigatewayv2.ws_responses import ResponseOperations
 from nimbus.services.base import Provider, ServiceEnv
+
+# The header that tells the @connections provider which API and stage a call came through.
+CONNECTIONS_HEADER = "x-nimbus-execute-api"
 
 _API_FIELDS = (
     "ApiKeySelectionExpression",
@@ -27,7 +41,7 @@ _API_FIELDS = (
 )
 
 
-class ApiGatewayV2Provider(ChildOperations, Provider):
+class ApiGatewayV2Provider(ChildOperations, ResponseOperations, Provider):
     service: ClassVar[str] = "apigatewayv2"
     iam_prefix: ClassVar[str] = "apigateway"
 
@@ -35,6 +49,10 @@ class ApiGatewayV2Provider(ChildOperations, Provider):
         super().__init__(env)
         self.store = ApiStore(env.data_dir / "apis.db")
         self.data_plane = DataPlane(self.store, env.account_id, self._lambdas)
+        self.connections = Connections()
+        self.websockets = WebSocketPlane(
+            self.data_plane, self.connections, env.region, lambda: env.registry.get("iam")
+        )
 
     def _lambdas(self) -> LambdaInvoker | None:
         registry = self.env.registry
@@ -43,15 +61,53 @@ class ApiGatewayV2Provider(ChildOperations, Provider):
     async def handle_execute_api(self, request: HttpRequest) -> HttpResponse:
         return await self.data_plane.handle(request)
 
+    async def handle_websocket(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.websockets.serve(scope, receive, send)
+
+    async def drain_websockets(self, timeout: float) -> None:
+        await self.websockets.drain(timeout)
+
+    def is_connections_call(self, request: HttpRequest) -> bool:
+        """``/_api/{apiId}/{stage}/@connections/{id}`` (or the ``execute-api`` host form) of a
+        WebSocket API, SigV4-signed: rewritten in place to the @connections API's own path."""
+        if request.path.startswith(PATH_PREFIX):
+            api_id, _, rest = request.path[len(PATH_PREFIX) :].partition("/")
+        elif HOST_MARKER in request.host:
+            api_id, rest = request.host.split(HOST_MARKER, 1)[0], request.path.lstrip("/")
+        else:
+            return False
+        stage, _, tail = rest.partition("/")
+        if not tail.startswith("@connections") or not self.data_plane.websocket(api_id):
+            return False
+        try:
+            signed = read_signature(request) is not None
+        except AwsError:
+            signed = False
+        if not signed:
+            return False  # the data plane answers 403 Missing Authentication Token
+        request.path = "/" + tail
+        request.headers[CONNECTIONS_HEADER] = f"{api_id}/{stage}"
+        return True
+
     def close(self) -> None:
+        self.connections.close_all()
         self.store.close()
 
     # -- helpers -----------------------------------------------------------------------------
     def endpoint(self, api_id: str) -> str:
         return f"{self.env.base_url}/_api/{api_id}"
 
+    def ws_endpoint(self, api_id: str) -> str:
+        """A WebSocket API's ``wss://`` endpoint, served locally over ws://."""
+        return "ws://" + self.endpoint(api_id).split("://", 1)[1]
+
     def _api_out(self, doc: dict[str, Any]) -> dict[str, Any]:
-        return {**doc, "ApiEndpoint": self.endpoint(doc["ApiId"])}
+        websocket = doc.get("ProtocolType") == "WEBSOCKET"
+        api_id = doc["ApiId"]
+        return {
+            **doc,
+            "ApiEndpoint": self.ws_endpoint(api_id) if websocket else self.endpoint(api_id),
+        }
 
     def api_doc(self, api_id: str) -> dict[str, Any]:
         doc = self.store.get_api(api_id)
@@ -67,14 +123,19 @@ class ApiGatewayV2Provider(ChildOperations, Provider):
 
     def _create_api_doc(self, req: dict[str, Any]) -> dict[str, Any]:
         protocol = req.get("ProtocolType", "HTTP")
-        if protocol != "HTTP":
-            raise bad_request(f"ProtocolType {protocol} is not supported by Nimbus yet; use HTTP.")
+        if protocol not in ("HTTP", "WEBSOCKET"):
+            raise bad_request(f"ProtocolType {protocol} is not valid; use HTTP or WEBSOCKET.")
+        if protocol == "WEBSOCKET":
+            ws_rules.check_selection_expression(req.get("RouteSelectionExpression"))
+            for name in ("CorsConfiguration", "Target", "RouteKey", "CredentialsArn"):
+                if req.get(name) is not None:
+                    raise bad_request(f"{name} is supported for HTTP APIs only.")
         doc: dict[str, Any] = {
             "ApiId": self._new_api_id(),
             "ApiKeySelectionExpression": "$request.header.x-api-key",
             "CreatedDate": time.time(),
             "DisableExecuteApiEndpoint": False,
-            "ProtocolType": "HTTP",
+            "ProtocolType": protocol,
             "RouteSelectionExpression": "$request.method $request.path",
             "Tags": dict(req.get("Tags") or {}),
         }
@@ -130,6 +191,8 @@ class ApiGatewayV2Provider(ChildOperations, Provider):
         for name in _API_FIELDS:
             if req.get(name) is not None:
                 doc[name] = req[name]
+        if doc.get("ProtocolType") == "WEBSOCKET":
+            ws_rules.check_selection_expression(doc.get("RouteSelectionExpression"))
         self.store.put_api(doc["ApiId"], doc, doc["CreatedDate"])
         return self._api_out(doc)
 

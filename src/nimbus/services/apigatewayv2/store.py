@@ -1,5 +1,6 @@
-"""HTTP API state in SQLite: one row per API and one per child resource (route, integration,
-stage, authorizer, deployment), each kept as the JSON of its botocore output shape."""
+"""API state in SQLite: one row per API and one per child resource (route, integration, stage,
+authorizer, deployment, route/integration response), each kept as the JSON of its botocore
+output shape."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from typing import Any
 
 from nimbus.storage import open_db, transaction
 
-KINDS = ("route", "integration", "stage", "authorizer", "deployment")
+KINDS = (
+    "route",
+    "integration",
+    "stage",
+    "authorizer",
+    "deployment",
+    "routeresponse",  # WebSocket APIs
+    "integrationresponse",
+)
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 

@@ -362,5 +362,9 @@ class BedrockRuntimeProvider(Provider):
 
     def apply_guardrail(self, req: Req, ctx: RequestContext) -> Out:
         return self.env.registry.get("bedrock").evaluate_guardrail(
-            req["guardrailIdentifier"], req["guardrailVersion"], req["source"], req["content"]
+            req["guardrailIdentifier"],
+            req["guardrailVersion"],
+            req["source"],
+            req["content"],
+            req.get("outputScope") or "INTERVENTIONS",
         )

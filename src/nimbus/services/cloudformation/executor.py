@@ -15,6 +15,7 @@ from nimbus.services.cloudformation.template import validation_error
 
 log = logging.getLogger("nimbus.cloudformation")
 _API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/?")
+_WS_API_URL = re.compile(r"wss://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/?")
 _WEBSITE_URL = re.compile(r"https?://([a-z0-9.-]+)\.s3-website[.-][a-z0-9-]+\.amazonaws\.com/?")
 
 
@@ -65,6 +66,7 @@ class Executor:
         if self.d.has("apigatewayv2"):
             api = self.d.provider("apigatewayv2")
             value = _API_URL.sub(lambda m: api.endpoint(m.group(1)) + "/", value)
+            value = _WS_API_URL.sub(lambda m: api.ws_endpoint(m.group(1)) + "/", value)
         return _WEBSITE_URL.sub(lambda m: f"{self.d.env.base_url}/_website/{m.group(1)}/", value)
 
     # -- events ---------------------------------------------------------------------------

@@ -11,9 +11,11 @@ server over the socket inherited as fd ``NIMBUS_LAMBDA_FD`` with frames of
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
+import re
 import resource
 import socket
 import struct
@@ -122,6 +124,46 @@ class _InitError(Exception):
         self.error_type = error_type
 
 
+# ``https://{apiId}.execute-api.{anything}/{stage}``: an API Gateway endpoint named by API id.
+_EXECUTE_API = re.compile(r"^https?://([a-z0-9]+)\.execute-api\.[^/?#]+", re.IGNORECASE)
+
+
+class _ExecuteApiEndpoints:
+    """AWS samples build the @connections client as ``endpoint_url=f"https://{domainName}/
+    {stage}"``, and an explicit endpoint beats AWS_ENDPOINT_URL. When the handler first imports
+    botocore, this finder wraps ``Session.create_client`` so that such an endpoint becomes
+    ``{AWS_ENDPOINT_URL}/_api/{apiId}/{stage}``, where Nimbus serves that API. The handler's code
+    stays the code that runs on AWS."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "botocore.session":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        run_module, base = spec.loader.exec_module, self.base
+
+        def exec_module(module: Any) -> None:
+            run_module(module)
+            original = module.Session.create_client
+
+            def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
+                url = kwargs.get("endpoint_url")
+                if isinstance(url, str):
+                    local = _EXECUTE_API.sub(lambda m: f"{base}/_api/{m.group(1).lower()}", url)
+                    kwargs["endpoint_url"] = local
+                return original(session, *args, **kwargs)
+
+            module.Session.create_client = create_client
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
 def _set_memory_limit() -> None:
     limit = int(os.environ.get("NIMBUS_LAMBDA_MEMORY_LIMIT_BYTES", "0"))
     if limit > 0:
@@ -136,6 +178,8 @@ def main() -> None:
         task_root,
         *filter(None, os.environ.get("NIMBUS_LAMBDA_LAYERS", "").split(os.pathsep)),
     ]
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        sys.meta_path.insert(0, _ExecuteApiEndpoints(os.environ["AWS_ENDPOINT_URL"]))
     sink: list[str] = []
     sys.stdout = sys.stderr = _Capture(sink)
     began = time.perf_counter()

@@ -1,4 +1,5 @@
-"""AWS::ApiGatewayV2::Api/Route/Integration/Stage/Authorizer via the API Gateway v2 provider."""
+"""AWS::ApiGatewayV2::Api/Route/Integration/Stage/Authorizer/Deployment/RouteResponse/
+IntegrationResponse via the API Gateway v2 provider (HTTP and WebSocket APIs)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ class Api(Handler):
     type = "AWS::ApiGatewayV2::Api"
 
     def _attributes(self, d: Deployment, api_id: str) -> dict[str, Any]:
-        return {"ApiId": api_id, "ApiEndpoint": d.provider("apigatewayv2").endpoint(api_id)}
+        provider = d.provider("apigatewayv2")
+        endpoint = provider.get_api({"ApiId": api_id}, None)["ApiEndpoint"]
+        return {"ApiId": api_id, "ApiEndpoint": endpoint}
 
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
         if props.get("Body") is not None:
@@ -159,4 +162,83 @@ class Authorizer(_Child):
     type, kind, id_field = "AWS::ApiGatewayV2::Authorizer", "authorizer", "AuthorizerId"
 
 
-HANDLERS: list[Handler] = [Api(), Route(), Integration(), Stage(), Authorizer()]
+class _Response(_Child):
+    """Route and integration responses live under a parent route or integration."""
+
+    parent: str  # RouteId | IntegrationId
+
+    def _ids(self, props: dict[str, Any], physical_id: str) -> dict[str, Any]:
+        return {
+            "ApiId": props["ApiId"],
+            self.parent: props[self.parent],
+            self.id_field: physical_id,
+        }
+
+    async def update(
+        self,
+        d: Deployment,
+        logical_id: str,
+        physical_id: str,
+        props: dict[str, Any],
+        old: dict[str, Any],
+    ) -> Applied:
+        if changed(props, old, *self.fixed):
+            raise Replace()
+        fields = {k: v for k, v in props.items() if k not in self.fixed}
+        await d.call(
+            "apigatewayv2", f"update_{self.kind}", {**fields, **self._ids(props, physical_id)}
+        )
+        return Applied(physical_id, {})
+
+    async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
+        await d.call("apigatewayv2", f"delete_{self.kind}", self._ids(props, physical_id))
+
+
+class RouteResponse(_Response):
+    type, kind, id_field = "AWS::ApiGatewayV2::RouteResponse", "route_response", "RouteResponseId"
+    parent, fixed = "RouteId", ("ApiId", "RouteId")
+
+
+class IntegrationResponse(_Response):
+    type = "AWS::ApiGatewayV2::IntegrationResponse"
+    kind, id_field = "integration_response", "IntegrationResponseId"
+    parent, fixed = "IntegrationId", ("ApiId", "IntegrationId")
+
+
+class ApiDeployment(Handler):
+    """A deployment record; routes are live without one, but stages may name it."""
+
+    type = "AWS::ApiGatewayV2::Deployment"
+
+    async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
+        out = await d.call("apigatewayv2", "create_deployment", dict(props))
+        return Applied(out["DeploymentId"], {"DeploymentId": out["DeploymentId"]})
+
+    async def update(
+        self,
+        d: Deployment,
+        logical_id: str,
+        physical_id: str,
+        props: dict[str, Any],
+        old: dict[str, Any],
+    ) -> Applied:
+        raise Replace()
+
+    async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
+        await d.call(
+            "apigatewayv2",
+            "delete_deployment",
+            {"ApiId": props["ApiId"], "DeploymentId": physical_id},
+        )
+
+
+HANDLERS: list[Handler] = [
+    Api(),
+    Route(),
+    Integration(),
+    Stage(),
+    Authorizer(),
+    RouteResponse(),
+    IntegrationResponse(),
+    ApiDeployment(),
+]

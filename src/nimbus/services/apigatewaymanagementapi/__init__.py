@@ -1,0 +1,1 @@
+"""API Gateway Management API: the @connections API of WebSocket APIs."""
