@@ -69,7 +69,7 @@ def _urls(endpoint: str, region: str, stack: str) -> list[str]:
     return [
         f"{key} = {value}"
         for key, value in _outputs(endpoint, region, stack).items()
-        if value.startswith(("http://", "https://"))
+        if value.startswith(("http://", "https://", "ws://", "wss://"))
     ]
 
 

@@ -26,9 +26,23 @@ Resources:
           Properties:
             Path: /hello
             Method: get
+  Chat:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: chat
+      ProtocolType: WEBSOCKET
+      RouteSelectionExpression: $request.body.action
+  ChatStage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties:
+      ApiId: !Ref Chat
+      StageName: prod
+      AutoDeploy: true
 Outputs:
   ApiUrl:
     Value: !Sub "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
+  ChatUrl:
+    Value: !Sub "wss://${Chat}.execute-api.${AWS::Region}.amazonaws.com/prod"
 """
 BROKEN = HELLO.replace("CodeUri: src/", "CodeUri: missing/")
 HANDLER = 'def handler(event, context):\n    return {"statusCode": 200, "body": "hi from app"}\n'
@@ -63,8 +77,10 @@ def test_up_deploys_the_apps_and_prints_their_urls(tmp_path: Path) -> None:
         assert "Deploying app broken" in text and "Deploying app hello" in text
         assert "Deploying app notes" not in text
         assert "  broken: deploy failed" in text and "does not exist" in text
-        url = re.search(r"  hello: ApiUrl = (\S+)", text).group(1)
+        url = re.search(r"  hello: ApiUrl = ([^;\s]+)", text).group(1)
         assert url.startswith(server.endpoint)
+        chat = re.search(r"; ChatUrl = (\S+)", text).group(1)  # wss:// resolves to ws://
+        assert chat.startswith("ws://127.0.0.1:") and chat.endswith("/prod")
         with urllib.request.urlopen(url + "hello", timeout=60) as reply:
             assert reply.read() == b"hi from app"
         stacks = server.client("cloudformation").describe_stacks()["Stacks"]
@@ -73,7 +89,7 @@ def test_up_deploys_the_apps_and_prints_their_urls(tmp_path: Path) -> None:
         server.restart()  # unchanged: a quick no-op, the URL printed again
         text = _wait_for_log(server, r"(?m)^Apps:$", count=2)
         assert "Stack hello is up to date" in text
-        assert text.count(f"  hello: ApiUrl = {url}") == 2
+        assert text.count(f"  hello: ApiUrl = {url};") == 2
         with urllib.request.urlopen(f"{server.endpoint}/_nimbus/health", timeout=5) as reply:
             assert json.load(reply)["status"] == "running"
     finally:
