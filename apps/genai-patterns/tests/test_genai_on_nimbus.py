@@ -317,3 +317,26 @@ def test_the_generate_role_cannot_read_the_audit_log(on_nimbus) -> None:
     with pytest.raises(ClientError) as denied:
         as_generate.scan(TableName=on_nimbus.outputs["AuditTableName"])
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_seed_003_direct_handler_describes_an_image(on_nimbus) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (96, 64), (200, 30, 30)).save(buffer, "JPEG")
+    lam = on_nimbus.client("lambda")
+    reply = lam.invoke(
+        FunctionName=on_nimbus.outputs["DirectFunctionName"],
+        Payload=json.dumps({"image": base64.b64encode(buffer.getvalue()).decode()}),
+    )
+    assert "FunctionError" not in reply, reply["Payload"].read()
+    answer = json.loads(reply["Payload"].read())
+    assert answer["statusCode"] == 200
+    assert isinstance(answer["body"], str) and len(answer["body"].split()) > 20
+    # Without an image the seed's code fails as it would on AWS: an unhandled KeyError.
+    missing = lam.invoke(FunctionName=on_nimbus.outputs["DirectFunctionName"], Payload=b"{}")
+    assert missing["FunctionError"] == "Unhandled"
+    assert json.loads(missing["Payload"].read())["errorType"] == "KeyError"
