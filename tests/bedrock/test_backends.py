@@ -86,6 +86,13 @@ base_url = "{fake}"
 embedding_model = "fake-embed"
 
 [[models]]
+match = "amazon.titan-embed-text-v1"
+kind = "bedrock"
+base_url = "{upstream}"
+profile = "nimbus-test"
+region = "us-east-1"
+
+[[models]]
 match = "meta.*"
 kind = "bedrock"
 base_url = "{upstream}"
@@ -297,3 +304,12 @@ def test_real_bedrock_errors_come_back_unchanged(brt: Any) -> None:
         brt.converse(modelId="meta.llama9-unknown-v1:0", messages=user_message("hi"))
     assert error_code(info) == ("ResourceNotFoundException", 404)
     assert "from Amazon Bedrock" in info.value.response["Error"]["Message"]
+
+
+def test_real_bedrock_embeddings_pass_through(brt: Any, upstream: NimbusServer) -> None:
+    body = json.dumps({"inputText": "a vector from the other side"})
+    direct = upstream.client("bedrock-runtime").invoke_model(
+        modelId="amazon.titan-embed-text-v1", body=body
+    )
+    relayed = brt.invoke_model(modelId="amazon.titan-embed-text-v1", body=body)
+    assert json.loads(relayed["body"].read()) == json.loads(direct["body"].read())
