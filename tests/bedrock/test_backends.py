@@ -82,7 +82,7 @@ max_concurrency = 1
 [[models]]
 match = "amazon.titan-embed-text-v2:0"
 kind = "openai"
-base_url = "{fake}"
+base_url = "{fake.replace("http://", "http://user:s3cret@")}"
 embedding_model = "fake-embed"
 
 [[models]]
@@ -212,6 +212,8 @@ def test_openai_embeddings(brt: Any, fake: FakeOpenAI) -> None:
     assert len(answer["embedding"]) == 8
     assert abs(sum(v * v for v in answer["embedding"]) - 1.0) < 1e-6
     assert fake.calls("fake-embed")[-1]["input"] == "vec"
+    served_by = response["ResponseMetadata"]["HTTPHeaders"]["x-nimbus-embedding-model"]
+    assert "fake-embed via http://127.0.0.1:" in served_by and "s3cret" not in served_by
 
 
 def test_retries_a_failing_backend(brt: Any, fake: FakeOpenAI) -> None:
