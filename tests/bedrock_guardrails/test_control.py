@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,10 @@ def test_bad_requests_are_validation_errors(bedrock: Any, guardrail: Any) -> Non
     assert (code, status) == ("ResourceNotFoundException", 404)
     code, status, _ = error_of(bedrock.list_guardrails, nextToken="garbage")
     assert (code, status) == ("ValidationException", 400)
+    for forged in ("guardrails:-5", "prompts:2"):  # a negative offset, another list's token
+        token = base64.urlsafe_b64encode(forged.encode()).decode()
+        code, status, _ = error_of(bedrock.list_guardrails, nextToken=token)
+        assert (code, status) == ("ValidationException", 400)
 
 
 def test_missing_required_member_is_rejected(raw: Any) -> None:
