@@ -156,7 +156,7 @@ def test_duplicate_name_is_a_conflict(bedrock: Any, guardrail: Any) -> None:
         blockedInputMessaging="x",
         blockedOutputsMessaging="y",
     )
-    assert (code, status) == ("ConflictException", 409) and name in message
+    assert (code, status) == ("ConflictException", 400) and name in message  # botocore: 400
     other = guardrail(**pii_config(("EMAIL", "BLOCK")))
     code, status, _ = error_of(
         bedrock.update_guardrail,
@@ -165,7 +165,7 @@ def test_duplicate_name_is_a_conflict(bedrock: Any, guardrail: Any) -> None:
         blockedInputMessaging="x",
         blockedOutputsMessaging="y",
     )
-    assert (code, status) == ("ConflictException", 409)
+    assert (code, status) == ("ConflictException", 400)
     assert bedrock.get_guardrail(guardrailIdentifier=first["guardrailId"])["name"] == name
 
 

@@ -103,7 +103,7 @@ class Guardrails:
         created = self.store.create(gid, doc, token)
         if created is None:
             raise AwsError(
-                "ConflictException", f"A guardrail named '{req['name']}' already exists.", 409
+                "ConflictException", f"A guardrail named '{req['name']}' already exists.", 400
             )
         return self._created(gid, created.created)
 
@@ -160,7 +160,7 @@ class Guardrails:
         updated = self.store.update(gid, doc)
         if updated is None:
             raise AwsError(
-                "ConflictException", f"A guardrail named '{req['name']}' already exists.", 409
+                "ConflictException", f"A guardrail named '{req['name']}' already exists.", 400
             )
         self._forget(gid, "DRAFT")
         return {"guardrailId": gid, "guardrailArn": self.arn(gid), "version": "DRAFT",
