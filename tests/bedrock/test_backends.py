@@ -82,8 +82,15 @@ max_concurrency = 1
 [[models]]
 match = "amazon.titan-embed-text-v2:0"
 kind = "openai"
-base_url = "{fake}"
+base_url = "{fake.replace("http://", "http://user:s3cret@")}"
 embedding_model = "fake-embed"
+
+[[models]]
+match = "amazon.titan-embed-text-v1"
+kind = "bedrock"
+base_url = "{upstream}"
+profile = "nimbus-test"
+region = "us-east-1"
 
 [[models]]
 match = "meta.*"
@@ -205,6 +212,8 @@ def test_openai_embeddings(brt: Any, fake: FakeOpenAI) -> None:
     assert len(answer["embedding"]) == 8
     assert abs(sum(v * v for v in answer["embedding"]) - 1.0) < 1e-6
     assert fake.calls("fake-embed")[-1]["input"] == "vec"
+    served_by = response["ResponseMetadata"]["HTTPHeaders"]["x-nimbus-embedding-model"]
+    assert "fake-embed via http://127.0.0.1:" in served_by and "s3cret" not in served_by
 
 
 def test_retries_a_failing_backend(brt: Any, fake: FakeOpenAI) -> None:
@@ -297,3 +306,12 @@ def test_real_bedrock_errors_come_back_unchanged(brt: Any) -> None:
         brt.converse(modelId="meta.llama9-unknown-v1:0", messages=user_message("hi"))
     assert error_code(info) == ("ResourceNotFoundException", 404)
     assert "from Amazon Bedrock" in info.value.response["Error"]["Message"]
+
+
+def test_real_bedrock_embeddings_pass_through(brt: Any, upstream: NimbusServer) -> None:
+    body = json.dumps({"inputText": "a vector from the other side"})
+    direct = upstream.client("bedrock-runtime").invoke_model(
+        modelId="amazon.titan-embed-text-v1", body=body
+    )
+    relayed = brt.invoke_model(modelId="amazon.titan-embed-text-v1", body=body)
+    assert json.loads(relayed["body"].read()) == json.loads(direct["body"].read())

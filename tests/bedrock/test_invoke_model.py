@@ -109,6 +109,17 @@ def test_body_that_is_not_json(brt: Any) -> None:
     assert error_code(info) == ("ValidationException", 400)
 
 
+def test_body_nested_too_deeply(brt: Any) -> None:
+    deep = b'{"x":' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    for call in (brt.invoke_model, brt.invoke_model_with_response_stream):
+        with pytest.raises(ClientError) as info:
+            call(modelId=HAIKU, body=deep)
+        assert error_code(info) == ("ValidationException", 400)
+    with pytest.raises(ClientError) as info:
+        brt.count_tokens(modelId=HAIKU, input={"invokeModel": {"body": deep}})
+    assert error_code(info) == ("ValidationException", 400)
+
+
 def test_titan_text_whole_and_streamed(brt: Any) -> None:
     body = {
         "inputText": "User: What is 5 + 5?\nBot:",

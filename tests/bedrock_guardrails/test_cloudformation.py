@@ -6,6 +6,7 @@ import contextlib
 import uuid
 from typing import Any
 
+import pytest
 from botocore.exceptions import WaiterError
 
 WAIT = {"Delay": 0.2, "MaxAttempts": 300}
@@ -132,20 +133,30 @@ def test_stack_update_changes_the_draft_not_the_version(aws: Any) -> None:
     cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=WAIT)
 
 
-def test_a_bad_guardrail_fails_the_stack_with_a_reason(aws: Any) -> None:
+BAD_REGEX = """
+      SensitiveInformationPolicyConfig:
+        RegexesConfig: [{Name: broken, Pattern: "([a-z", Action: BLOCK}]
+"""
+BAD_THRESHOLD = """
+      ContextualGroundingPolicyConfig:
+        FiltersConfig: [{Type: GROUNDING, Threshold: "high"}]
+"""
+
+
+@pytest.mark.parametrize(("policy", "fragment"), [(BAD_REGEX, "regex"), (BAD_THRESHOLD, "double")])
+def test_a_bad_guardrail_fails_the_stack_with_a_reason(
+    aws: Any, policy: str, fragment: str
+) -> None:
     cfn = aws("cloudformation")
     stack = f"genai-{uuid.uuid4().hex[:6]}"
-    bad = """
+    bad = f"""
 Resources:
   Guard:
     Type: AWS::Bedrock::Guardrail
     Properties:
-      Name: bad-guard
+      Name: bad-guard-{stack}
       BlockedInputMessaging: "blocked"
-      BlockedOutputsMessaging: "blocked"
-      SensitiveInformationPolicyConfig:
-        RegexesConfig: [{Name: broken, Pattern: "([a-z", Action: BLOCK}]
-"""
+      BlockedOutputsMessaging: "blocked"{policy}"""
     cfn.create_stack(StackName=stack, TemplateBody=bad)
     with contextlib.suppress(WaiterError):  # the waiter gives up on a failed create
         cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
@@ -155,5 +166,5 @@ Resources:
     reasons = [
         e.get("ResourceStatusReason", "") for e in events if e["LogicalResourceId"] == "Guard"
     ]
-    assert any("regex" in r for r in reasons)
+    assert any(fragment in r for r in reasons), reasons
     cfn.delete_stack(StackName=stack)

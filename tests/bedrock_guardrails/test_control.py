@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,7 @@ def test_duplicate_name_is_a_conflict(bedrock: Any, guardrail: Any) -> None:
         blockedInputMessaging="x",
         blockedOutputsMessaging="y",
     )
-    assert (code, status) == ("ConflictException", 409) and name in message
+    assert (code, status) == ("ConflictException", 400) and name in message  # botocore: 400
     other = guardrail(**pii_config(("EMAIL", "BLOCK")))
     code, status, _ = error_of(
         bedrock.update_guardrail,
@@ -164,7 +165,7 @@ def test_duplicate_name_is_a_conflict(bedrock: Any, guardrail: Any) -> None:
         blockedInputMessaging="x",
         blockedOutputsMessaging="y",
     )
-    assert (code, status) == ("ConflictException", 409)
+    assert (code, status) == ("ConflictException", 400)
     assert bedrock.get_guardrail(guardrailIdentifier=first["guardrailId"])["name"] == name
 
 
@@ -206,6 +207,10 @@ def test_bad_requests_are_validation_errors(bedrock: Any, guardrail: Any) -> Non
     assert (code, status) == ("ResourceNotFoundException", 404)
     code, status, _ = error_of(bedrock.list_guardrails, nextToken="garbage")
     assert (code, status) == ("ValidationException", 400)
+    for forged in ("guardrails:-5", "prompts:2"):  # a negative offset, another list's token
+        token = base64.urlsafe_b64encode(forged.encode()).decode()
+        code, status, _ = error_of(bedrock.list_guardrails, nextToken=token)
+        assert (code, status) == ("ValidationException", 400)
 
 
 def test_missing_required_member_is_rejected(raw: Any) -> None:

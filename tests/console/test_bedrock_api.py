@@ -145,6 +145,9 @@ def test_try_it_refuses_bad_requests(console):
     assert status == 400 and body["code"] == "ValidationException"
     status, body, _ = console.request("POST", "bedrock/converse-stream", body=b"{nope")
     assert status == 400 and body["code"] == "BadRequest"
+    deep = b"[" * 50_000 + b"]" * 50_000
+    status, body, _ = console.request("POST", "bedrock/converse-stream", body=deep)
+    assert status == 400 and body["code"] == "BadRequest"
     status, body, _ = stream(console, {"modelId": HAIKU, "prompt": "hi"}, csrf=False)
     assert status == 403 and body["code"] == "Forbidden"
 

@@ -69,6 +69,17 @@ def bad_request(message: str) -> AwsError:
     return AwsError("BadRequest", message, 400)
 
 
+async def json_object(request: HttpRequest, limit: int) -> dict[str, Any]:
+    """A request body that must be a JSON object (empty: ``{}``)."""
+    try:
+        body = json.loads(await request.read(limit) or b"{}")
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    return body
+
+
 def encode_token(value: Any) -> str:
     """An opaque paging token (a DynamoDB key) for the browser to hand back."""
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()

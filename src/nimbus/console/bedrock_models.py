@@ -4,12 +4,11 @@ AWS/Bedrock metrics (totals and percentiles over a window, series for charts).""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from nimbus.aws.http import HttpRequest
 from nimbus.config import bedrock_models_path
 from nimbus.services.bedrock import catalog
-from nimbus.services.bedrock.backends.config import ModelRoute
+from nimbus.services.bedrock.backends.config import ModelRoute, shown_url
 
 from . import metrics
 from .api import Params
@@ -33,21 +32,13 @@ _LABELS = {"builtin": "built-in offline model", "openai": "OpenAI-compatible ser
            "bedrock": "real Amazon Bedrock"}  # fmt: skip
 
 
-def _without_userinfo(url: str) -> str:
-    """A base URL as shown to the user: ``http://user:key@host`` would leak a secret."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 def backend(route: ModelRoute, model_id: str) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": route.kind, "label": _LABELS[route.kind],
                            "configured": route.explicit}  # fmt: skip
     if route.explicit:
         out["match"] = route.match
     if route.kind == "openai":
-        out["baseUrl"] = _without_userinfo(route.base_url)
+        out["baseUrl"] = shown_url(route.base_url)
         out["model"] = route.model or catalog.base_model_id(model_id)
     elif route.kind == "bedrock":
         out["region"] = route.region or None

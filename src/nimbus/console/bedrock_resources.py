@@ -3,14 +3,13 @@ prompt management (prompts with their versions and variables)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nimbus.aws.http import HttpRequest
 from nimbus.services.bedrock_agent.prompt_render import placeholders
 
-from .api import Params, bad_request
+from .api import Params, bad_request, json_object
 
 if TYPE_CHECKING:
     from .api import ConsoleApi
@@ -110,11 +109,8 @@ def fired(assessments: list[Doc]) -> list[dict[str, Any]]:
 
 
 async def apply_guardrail(api: ConsoleApi, request: HttpRequest, params: Params, gid: str) -> Any:
-    try:
-        body = json.loads(await request.read(_BODY_LIMIT) or b"{}")
-    except ValueError:
-        raise bad_request("The request body must be a JSON object.") from None
-    if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"]:
+    body = await json_object(request, _BODY_LIMIT)
+    if not isinstance(body.get("text"), str) or not body["text"]:
         raise bad_request("Send a JSON object with the text to test in 'text'.")
     out = await api.call(
         "bedrock-runtime",

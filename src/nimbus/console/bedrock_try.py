@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from nimbus.aws.errors import AwsError
 from nimbus.aws.http import HttpRequest, HttpResponse
 
-from .api import Params, bad_request
+from .api import Params, bad_request, json_object
 
 if TYPE_CHECKING:
     from .api import ConsoleApi
@@ -102,12 +102,7 @@ async def _lines(events: AsyncIterator[dict[str, Any]], started: float) -> Async
 
 
 async def converse_stream(api: ConsoleApi, request: HttpRequest, params: Params) -> Any:
-    try:
-        body = json.loads(await request.read(_BODY_LIMIT) or b"{}")
-    except ValueError:
-        raise bad_request("The request body must be a JSON object.") from None
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
+    body = await json_object(request, _BODY_LIMIT)
     started = time.perf_counter()
     # Failures before the first event (unknown model, bad input) are ordinary error replies.
     out = await api.call("bedrock-runtime", "ConverseStream", **converse_request(body))

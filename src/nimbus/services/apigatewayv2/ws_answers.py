@@ -31,7 +31,7 @@ def mock_connect(integration: dict[str, Any]) -> None:
     template = templates.get("$default") or templates.get("application/json") or ""
     try:
         status = int(json.loads(template).get("statusCode", 200)) if template else 200
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         status = 200
     if not 200 <= status < 300:
         raise Refused(status, b"")
@@ -42,7 +42,7 @@ def connect_answer(payload: bytes, accept: dict[str, Any]) -> dict[str, Any]:
     status; its headers (Sec-WebSocket-Protocol) go to the client on success."""
     try:
         result = json.loads(payload) if payload else None
-    except ValueError:
+    except (ValueError, RecursionError):
         result = None
     if not isinstance(result, dict) or result.get("statusCode") is None:
         return accept
@@ -70,7 +70,7 @@ def reply_body(payload: bytes) -> bytes | None:
     """What a two-way route sends back: the proxy answer's ``body``, else the whole answer."""
     try:
         result = json.loads(payload) if payload else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return payload
     if result is None:
         return None

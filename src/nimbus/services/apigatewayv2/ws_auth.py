@@ -113,7 +113,10 @@ def iam_check(req: ConnectRequest, path: str, iam: Any) -> None:
         signature = None
     if signature is None or not signature.access_key:
         raise Denied(403, "Forbidden")
-    principal = iam.resolve_principal(signature.access_key)
+    try:
+        principal = iam.resolve_principal(signature.access_key)
+    except AwsError:  # an expired session's key: refused, like an unsigned upgrade
+        raise Denied(403, "Forbidden") from None
     if principal is None or principal.admin:
         return
     conditions = {"aws:SourceIp": req.conn.source_ip}

@@ -88,7 +88,7 @@ def select_route_key(expression: str, body: str | None) -> str | None:
         return None
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the decoder goes
         return None
     missing = False
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 import string
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from nimbus.aws.errors import AwsError, not_found, validation
 from nimbus.services.bedrock.guardrail_config import build_document
 from nimbus.services.bedrock.guardrail_engine import CompiledGuardrail
-from nimbus.services.bedrock.guardrail_store import GuardrailStore, Stored
+from nimbus.services.bedrock.versioned_store import Stored, VersionedStore, epoch_time, page
 
 Req = dict[str, Any]
 Out = dict[str, Any]
@@ -25,29 +23,9 @@ _VERSION = re.compile(r"[1-9][0-9]{0,7}")
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
-def _time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"guardrails:{offset}".encode()).decode()
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        kind, _, offset = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind == "guardrails":
-            return int(offset)
-    except ValueError:
-        pass
-    raise validation("The nextToken is not valid; pass the nextToken of the previous page.")
-
-
 class Guardrails:
     def __init__(self, data_dir: Path, region: str, account_id: str) -> None:
-        self.store = GuardrailStore(data_dir)
+        self.store = VersionedStore(data_dir / "guardrails.db", "guardrails", "guardrail_versions")
         self.region = region
         self.account_id = account_id
         self._compiled: dict[tuple[str, str], CompiledGuardrail] = {}
@@ -125,13 +103,13 @@ class Guardrails:
         created = self.store.create(gid, doc, token)
         if created is None:
             raise AwsError(
-                "ConflictException", f"A guardrail named '{req['name']}' already exists.", 409
+                "ConflictException", f"A guardrail named '{req['name']}' already exists.", 400
             )
-        return self._created(gid, created)
+        return self._created(gid, created.created)
 
     def _created(self, gid: str, created: float) -> Out:
         return {"guardrailId": gid, "guardrailArn": self.arn(gid), "version": "DRAFT",
-                "createdAt": _time(created)}  # fmt: skip
+                "createdAt": epoch_time(created)}  # fmt: skip
 
     def get(self, req: Req) -> Out:
         gid = self.guardrail_id(req["guardrailIdentifier"])
@@ -142,8 +120,8 @@ class Guardrails:
             "guardrailArn": self.arn(gid),
             "version": stored.version,
             "status": "READY",
-            "createdAt": _time(draft.created),
-            "updatedAt": _time(stored.updated),
+            "createdAt": epoch_time(draft.created),
+            "updatedAt": epoch_time(stored.updated),
             "statusReasons": [],
             "failureRecommendations": [],
         }
@@ -156,8 +134,8 @@ class Guardrails:
             "status": "READY",
             "name": stored.doc["name"],
             "version": stored.version,
-            "createdAt": _time(draft.created),
-            "updatedAt": _time(stored.updated),
+            "createdAt": epoch_time(draft.created),
+            "updatedAt": epoch_time(stored.updated),
         }
         for member in ("description", "crossRegionDetails"):
             if stored.doc.get(member):
@@ -172,12 +150,8 @@ class Guardrails:
             items = [self._summary(gid, draft, s) for s in (draft, *self.store.versions(gid))]
         else:
             items = [self._summary(d.id, d, d) for d in self.store.drafts()]
-        start = _offset(req.get("nextToken"))
-        size = req.get("maxResults") or 20
-        out: Out = {"guardrails": items[start : start + size]}
-        if start + size < len(items):
-            out["nextToken"] = _token(start + size)
-        return out
+        shown, token = page(items, req.get("nextToken"), req.get("maxResults") or 20, "guardrails")
+        return {"guardrails": shown, "nextToken": token} if token else {"guardrails": shown}
 
     def update(self, req: Req) -> Out:
         gid = self.guardrail_id(req["guardrailIdentifier"])
@@ -186,11 +160,11 @@ class Guardrails:
         updated = self.store.update(gid, doc)
         if updated is None:
             raise AwsError(
-                "ConflictException", f"A guardrail named '{req['name']}' already exists.", 409
+                "ConflictException", f"A guardrail named '{req['name']}' already exists.", 400
             )
         self._forget(gid, "DRAFT")
         return {"guardrailId": gid, "guardrailArn": self.arn(gid), "version": "DRAFT",
-                "updatedAt": _time(updated)}  # fmt: skip
+                "updatedAt": epoch_time(updated.updated)}  # fmt: skip
 
     def delete(self, req: Req) -> Out:
         gid = self.guardrail_id(req["guardrailIdentifier"])
@@ -215,5 +189,5 @@ class Guardrails:
                 "quota; delete an old version first.",
                 400,
             )
-        version = self.store.add_version(gid, req.get("description"), req.get("clientRequestToken"))
-        return {"guardrailId": gid, "version": version}
+        stored = self.store.add_version(gid, req.get("description"), req.get("clientRequestToken"))
+        return {"guardrailId": gid, "version": stored.version}

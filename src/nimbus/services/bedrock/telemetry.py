@@ -8,7 +8,6 @@ one log event per invocation to its CloudWatch Logs group, shaped like AWS's
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -17,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from nimbus.services.telemetry_batch import BatchedTelemetry, stats_datum, values_datums
+
 log = logging.getLogger("nimbus.bedrock")
 
 NAMESPACE = "AWS/Bedrock"
 LOG_STREAM = "aws/bedrock/modelinvocations"
-_FLUSH_DELAY_S = 0.05
 
 
 @dataclass(slots=True)
@@ -43,15 +43,6 @@ class Invocation:
     timestamp: float = 0.0
 
 
-def _stats(values: list[float]) -> dict[str, float]:
-    return {
-        "SampleCount": float(len(values)),
-        "Sum": float(sum(values)),
-        "Minimum": float(min(values)),
-        "Maximum": float(max(values)),
-    }
-
-
 def aggregate(samples: list[Invocation]) -> list[dict[str, Any]]:
     by_model: dict[str, list[Invocation]] = {}
     for sample in samples:
@@ -60,41 +51,25 @@ def aggregate(samples: list[Invocation]) -> list[dict[str, Any]]:
     for model_id, rows in by_model.items():
         dims = [{"Name": "ModelId", "Value": model_id}]
         ok = [r for r in rows if r.status < 400]
-
-        def counted(name: str, values: list[float], unit: str = "Count", dims: list = dims) -> None:
-            data.append(
-                {
-                    "MetricName": name,
-                    "Dimensions": dims,
-                    "Unit": unit,
-                    "StatisticValues": _stats(values),
-                }
-            )
-
         if ok:
-            counted("Invocations", [1.0] * len(ok))
-            counted("InputTokenCount", [float(r.input_tokens) for r in ok])
-            counted("OutputTokenCount", [float(r.output_tokens) for r in ok])
-            latencies = [r.latency_ms for r in ok]
-            for start in range(0, len(latencies), 150):  # Values keeps percentiles exact
-                data.append(
-                    {
-                        "MetricName": "InvocationLatency",
-                        "Dimensions": dims,
-                        "Unit": "Milliseconds",
-                        "Values": latencies[start : start + 150],
-                    }
-                )
-        throttles = [1.0 for r in rows if r.status == 429]
-        client = [1.0 for r in rows if 400 <= r.status < 500 and r.status != 429]
-        server = [1.0 for r in rows if r.status >= 500]
-        for name, values in (
-            ("InvocationThrottles", throttles),
-            ("InvocationClientErrors", client),
-            ("InvocationServerErrors", server),
+            data.append(stats_datum("Invocations", dims, "Count", [1.0] * len(ok)))
+            for name, values in (
+                ("InputTokenCount", [float(r.input_tokens) for r in ok]),
+                ("OutputTokenCount", [float(r.output_tokens) for r in ok]),
+            ):
+                data.append(stats_datum(name, dims, "Count", values))
+            data += values_datums("InvocationLatency", dims, "Milliseconds",
+                                  [r.latency_ms for r in ok])  # fmt: skip
+        for name, failed in (
+            ("InvocationThrottles", [r for r in rows if r.status == 429]),
+            (
+                "InvocationClientErrors",
+                [r for r in rows if 400 <= r.status < 500 and r.status != 429],
+            ),
+            ("InvocationServerErrors", [r for r in rows if r.status >= 500]),
         ):
-            if values:
-                counted(name, values)
+            if failed:
+                data.append(stats_datum(name, dims, "Count", [1.0] * len(failed)))
     return data
 
 
@@ -161,17 +136,13 @@ def log_record(sample: Invocation, config: dict[str, Any]) -> str:
     return json.dumps(record, default=_json_default, ensure_ascii=False, separators=(",", ":"))
 
 
-class Telemetry:
+class Telemetry(BatchedTelemetry):
+    namespace = NAMESPACE
+
     def __init__(self, registry: Any, logging_config: Callable[[], dict[str, Any] | None]) -> None:
-        self.registry = registry
+        super().__init__(registry)
         self.logging_config = logging_config
         self._samples: list[Invocation] = []
-        self._logs: dict[str, list[tuple[int, str]]] = {}
-        self._scheduled: asyncio.TimerHandle | None = None
-
-    def logging_on(self) -> bool:
-        config = self.logging_config()
-        return bool(config and config.get("cloudWatchConfig"))
 
     def record(self, sample: Invocation) -> None:
         sample.timestamp = sample.timestamp or time.time()
@@ -184,31 +155,10 @@ class Telemetry:
             except Exception:  # a body that won't serialise must not fail the invocation
                 log.exception("could not build a model invocation log record")
             else:
-                self._logs.setdefault(group, []).append((int(sample.timestamp * 1000), line))
-        self._schedule()
+                self.queue_logs(group, LOG_STREAM, [(int(sample.timestamp * 1000), line)])
+                return
+        self.schedule()
 
-    def _schedule(self) -> None:
-        if self._scheduled is not None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.flush()
-            return
-        self._scheduled = loop.call_later(_FLUSH_DELAY_S, self.flush)
-
-    def flush(self) -> None:
-        self._scheduled = None
+    def take_metrics(self) -> list[dict[str, Any]]:
         samples, self._samples = self._samples, []
-        pending, self._logs = self._logs, {}
-        try:
-            if pending:
-                items = [(group, LOG_STREAM, events) for group, events in pending.items()]
-                self.registry.get("logs").append_many(items)
-            metrics = aggregate(samples)
-            for start in range(0, len(metrics), 1000):
-                self.registry.get("cloudwatch").put_metrics(
-                    NAMESPACE, metrics[start : start + 1000]
-                )
-        except Exception:  # telemetry must never fail an invocation
-            log.exception("could not write Bedrock metrics or invocation logs")
+        return aggregate(samples)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 import string
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from nimbus.aws.errors import AwsError, not_found, validation
+from nimbus.services.bedrock.versioned_store import Stored, VersionedStore, epoch_time, page
 from nimbus.services.bedrock_agent.prompt_render import render
-from nimbus.services.bedrock_agent.prompt_store import PromptStore, StoredPrompt
 
 Req = dict[str, Any]
 Out = dict[str, Any]
@@ -25,10 +23,6 @@ _VERSION = re.compile(r"[0-9]{0,4}[1-9][0-9]{0,4}")
 _ALPHABET = string.ascii_uppercase + string.digits
 _SUMMARY = ("name", "description", "id", "arn", "version", "createdAt", "updatedAt")
 _DOC_MEMBERS = ("name", "description", "customerEncryptionKeyArn", "defaultVariant", "variants")
-
-
-def _time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 def _check_name(value: str, where: str) -> None:
@@ -62,29 +56,13 @@ def _document(req: Req) -> Req:
     return doc
 
 
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"prompts:{offset}".encode()).decode()
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        kind, _, offset = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind == "prompts":
-            return int(offset)
-    except ValueError:
-        pass
-    raise validation("The nextToken is not valid; pass the nextToken of the previous page.")
-
-
 class Prompts:
     def __init__(self, data_dir: Path, region: str, account_id: str) -> None:
-        self.store = PromptStore(data_dir)
+        self.store = VersionedStore(data_dir / "prompts.db", "prompts", "prompt_versions")
         self.region = region
         self.account_id = account_id
         # Numbered versions never change: Converse reads them from memory after the first time.
-        self._versions: dict[tuple[str, int], StoredPrompt] = {}
+        self._versions: dict[tuple[str, int], Stored] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -105,13 +83,13 @@ class Prompts:
             f"The prompt identifier '{identifier}' is neither a prompt ID nor its ARN."
         )
 
-    def _draft(self, pid: str) -> StoredPrompt:
+    def _draft(self, pid: str) -> Stored:
         stored = self.store.draft(pid)
         if stored is None:
             raise not_found("ResourceNotFoundException", f"The prompt '{pid}' does not exist.")
         return stored
 
-    def _stored(self, pid: str, version: str | None) -> StoredPrompt:
+    def _stored(self, pid: str, version: str | None) -> Stored:
         if version in (None, "", "DRAFT"):
             return self._draft(pid)
         if not _VERSION.fullmatch(version or ""):
@@ -127,12 +105,12 @@ class Prompts:
             )
         return stored
 
-    def _out(self, stored: StoredPrompt) -> Out:
+    def _out(self, stored: Stored) -> Out:
         draft = stored if stored.version == "DRAFT" else self.store.draft(stored.id)
         created = draft.created if draft else stored.created
         return {**stored.doc, "id": stored.id, "arn": self.arn(stored.id, stored.version),
-                "version": stored.version, "createdAt": _time(created),
-                "updatedAt": _time(stored.updated)}  # fmt: skip
+                "version": stored.version, "createdAt": epoch_time(created),
+                "updatedAt": epoch_time(stored.updated)}  # fmt: skip
 
     # -- operations ---------------------------------------------------------------------------
     def create(self, req: Req) -> Out:
@@ -166,11 +144,10 @@ class Prompts:
         for stored in items:
             summary = self._out(stored)
             summaries.append({k: summary[k] for k in _SUMMARY if k in summary})
-        start = _offset(req.get("nextToken"))
-        size = req.get("maxResults") or 10
-        out: Out = {"promptSummaries": summaries[start : start + size]}
-        if start + size < len(summaries):
-            out["nextToken"] = _token(start + size)
+        shown, token = page(summaries, req.get("nextToken"), req.get("maxResults") or 10, "prompts")
+        out: Out = {"promptSummaries": shown}
+        if token:
+            out["nextToken"] = token
         return out
 
     def update(self, req: Req) -> Out:

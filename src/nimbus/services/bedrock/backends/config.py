@@ -30,6 +30,7 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from nimbus.config import bedrock_models_path
 
@@ -60,6 +61,14 @@ class ModelRoute:
 
     def matches(self, model_id: str) -> bool:
         return fnmatch.fnmatchcase(model_id, self.match)
+
+
+def shown_url(url: str) -> str:
+    """A base URL as it may be shown or logged: ``http://user:key@host/?key=...`` holds secrets."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def default_route() -> ModelRoute:

@@ -24,7 +24,7 @@ from nimbus.services.bedrock.backends.base import (
     EmbedResult,
     StreamItem,
 )
-from nimbus.services.bedrock.backends.config import ModelRoute
+from nimbus.services.bedrock.backends.config import ModelRoute, shown_url
 
 _MIME = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 
@@ -63,8 +63,8 @@ def _stop_reason(finish: str | None, matched: Any, request: ChatRequest) -> tupl
 class OpenAIBackend:
     def __init__(self, route: ModelRoute) -> None:
         self.route = route
-        self.label = f"openai {route.base_url}"
         self.base = route.base_url.rstrip("/")
+        self.label = f"openai {shown_url(self.base)}"  # the URL may carry user:key@
         headers = {"content-type": "application/json"}
         key = os.environ.get(route.api_key_env) if route.api_key_env else None
         if key:
@@ -197,7 +197,7 @@ class OpenAIBackend:
             norm = sum(v * v for v in vector) ** 0.5 or 1.0
             vector = [v / norm for v in vector]
         used = (data.get("usage") or {}).get("prompt_tokens") or tokens.count(text)
-        return EmbedResult(vector, used, f"{model} via {self.base}")
+        return EmbedResult(vector, used, f"{model} via {shown_url(self.base)}")
 
     async def aclose(self) -> None:
         await self.client.aclose()

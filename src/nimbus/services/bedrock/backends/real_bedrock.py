@@ -156,10 +156,12 @@ class RealBedrockBackend:
         body: dict[str, Any] = {"inputText": text}
         if "v2" in model:
             body.update(dimensions=dimensions, normalize=normalize)
-        response = await self._run(
-            lambda: self._get_client().invoke_model(modelId=model, body=json.dumps(body))
-        )
-        data = json.loads(response["body"].read())
+
+        def call() -> bytes:  # the body is streamed from AWS: read it in the thread too
+            response = self._get_client().invoke_model(modelId=model, body=json.dumps(body))
+            return response["body"].read()
+
+        data = json.loads(await self._run(call))
         return EmbedResult(
             data["embedding"], data.get("inputTextTokenCount", 0), f"{model} on Amazon Bedrock"
         )

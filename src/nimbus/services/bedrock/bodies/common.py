@@ -32,6 +32,8 @@ def load_json(raw: bytes) -> Body:
         raise malformed(
             "#: expected type: JSONObject, found: String (the body is not JSON)"
         ) from None
+    except RecursionError:  # the decoder recurses once per nesting level
+        raise malformed("#: the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise malformed(f"#: expected type: JSONObject, found: {_json_type(body)}")
     return body

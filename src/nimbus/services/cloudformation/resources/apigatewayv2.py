@@ -126,18 +126,15 @@ class _Child(Handler):
             raise Replace()
         req = {k: v for k, v in self._request(props).items() if k not in self.fixed}
         await d.call(
-            "apigatewayv2",
-            f"update_{self.kind}",
-            {"ApiId": props["ApiId"], self.id_field: physical_id, **req},
+            "apigatewayv2", f"update_{self.kind}", {**req, **self._ids(props, physical_id)}
         )
         return Applied(physical_id, {})
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
-        await d.call(
-            "apigatewayv2",
-            f"delete_{self.kind}",
-            {"ApiId": props["ApiId"], self.id_field: physical_id},
-        )
+        await d.call("apigatewayv2", f"delete_{self.kind}", self._ids(props, physical_id))
+
+    def _ids(self, props: dict[str, Any], physical_id: str) -> dict[str, Any]:
+        return {"ApiId": props["ApiId"], self.id_field: physical_id}
 
 
 class Route(_Child):
@@ -174,25 +171,6 @@ class _Response(_Child):
             self.id_field: physical_id,
         }
 
-    async def update(
-        self,
-        d: Deployment,
-        logical_id: str,
-        physical_id: str,
-        props: dict[str, Any],
-        old: dict[str, Any],
-    ) -> Applied:
-        if changed(props, old, *self.fixed):
-            raise Replace()
-        fields = {k: v for k, v in props.items() if k not in self.fixed}
-        await d.call(
-            "apigatewayv2", f"update_{self.kind}", {**fields, **self._ids(props, physical_id)}
-        )
-        return Applied(physical_id, {})
-
-    async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
-        await d.call("apigatewayv2", f"delete_{self.kind}", self._ids(props, physical_id))
-
 
 class RouteResponse(_Response):
     type, kind, id_field = "AWS::ApiGatewayV2::RouteResponse", "route_response", "RouteResponseId"
@@ -213,16 +191,6 @@ class ApiDeployment(Handler):
     async def create(self, d: Deployment, logical_id: str, props: dict[str, Any]) -> Applied:
         out = await d.call("apigatewayv2", "create_deployment", dict(props))
         return Applied(out["DeploymentId"], {"DeploymentId": out["DeploymentId"]})
-
-    async def update(
-        self,
-        d: Deployment,
-        logical_id: str,
-        physical_id: str,
-        props: dict[str, Any],
-        old: dict[str, Any],
-    ) -> Applied:
-        raise Replace()
 
     async def delete(self, d: Deployment, physical_id: str, props: dict[str, Any]) -> None:
         await d.call(

@@ -38,21 +38,26 @@ def _camel(value: Any) -> Any:
     return out
 
 
-def _typed(shape: Shape, value: Any) -> Any:
+def _typed(shape: Shape, value: Any, path: str = "") -> Any:
     """Template values (strings from parameters) as the types the input shape declares."""
     kind = shape.type_name
     if kind == "structure" and isinstance(value, dict):
         members = shape.members  # type: ignore[attr-defined]
-        return {k: _typed(members[k], v) if k in members else v for k, v in value.items()}
+        return {k: _typed(members[k], v, f"{path}{k}.") if k in members else v
+                for k, v in value.items()}  # fmt: skip
     if kind == "list" and isinstance(value, list):
-        return [_typed(shape.member, v) for v in value]  # type: ignore[attr-defined]
-    if isinstance(value, str):
-        if kind in ("float", "double"):
-            return float(value)
-        if kind in ("integer", "long"):
-            return int(value)
-        if kind == "boolean":
-            return value.lower() == "true"
+        return [_typed(shape.member, v, path) for v in value]  # type: ignore[attr-defined]
+    if isinstance(value, str) and kind in ("float", "double", "integer", "long"):
+        try:
+            return float(value) if kind in ("float", "double") else int(value)
+        except ValueError:
+            raise AwsError(
+                "ValidationException",
+                f"The property {path.rstrip('.')} must be a {kind}, not '{value}'.",
+                400,
+            ) from None
+    if isinstance(value, str) and kind == "boolean":
+        return value.lower() == "true"
     return value
 
 
