@@ -75,6 +75,24 @@ def test_custom_regex_is_masked_with_its_name(apply: Any, masking: str) -> None:
                         "action": "ANONYMIZED", "detected": True}]  # fmt: skip
 
 
+def test_a_catastrophic_regex_is_cut_short_and_the_server_keeps_serving(
+    apply: Any, guardrail: Any, runtime: Any
+) -> None:
+    slow = guardrail(
+        **pii_config(regexes=[{"name": "NESTED", "pattern": r"(a|aa)+$", "action": "BLOCK"}])
+    )["guardrailId"]
+    code, status, message = error_of(
+        runtime.apply_guardrail,
+        guardrailIdentifier=slow,
+        guardrailVersion="DRAFT",
+        source="INPUT",
+        content=[{"text": {"text": "a" * 60 + "!"}}],  # exponential backtracking
+    )
+    assert (code, status) == ("ValidationException", 400)
+    assert "NESTED" in message and "Simplify" in message
+    assert apply(slow, "aaaa")["action"] == "GUARDRAIL_INTERVENED"  # a match still blocks
+
+
 def test_card_numbers_block_only_when_luhn_valid(apply: Any, masking: str) -> None:
     answer = apply(masking, "Charge my card 4111 1111 1111 1111 please")
     assert answer["action"] == "GUARDRAIL_INTERVENED"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 
 from .conftest import TRUST, zip_code
@@ -47,6 +48,7 @@ def test_cancelled_invoke_frees_its_environment(registry, ctx):
         with contextlib.suppress(asyncio.CancelledError):
             await task
         returncode = await asyncio.wait_for(worker.proc.wait(), 10)
+        assert not os.path.exists(f"/proc/{worker.proc.pid}")  # killed, not left running
         in_flight = runtime.pools["slow"].in_flight
         again = await lam.invoke_function("slow", b"{}")
         lam.invoker.stop()
@@ -54,7 +56,8 @@ def test_cancelled_invoke_frees_its_environment(registry, ctx):
         return returncode, in_flight, again.payload
 
     returncode, in_flight, payload = asyncio.run(scenario())
-    assert returncode is not None and returncode < 0  # killed, not left running
+    # Ended by a signal; asyncio reports 255 when another child watcher reaped it first.
+    assert returncode is not None and (returncode < 0 or returncode == 255)
     assert in_flight == 0
     assert payload == b'"ok"'
 

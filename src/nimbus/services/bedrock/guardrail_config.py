@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import regex
+
 from nimbus.aws.errors import validation
 
 Req = dict[str, Any]
@@ -18,11 +20,13 @@ _TOPIC_NAME = re.compile(r"[0-9a-zA-Z_ !?.-]+")
 _JAVA_GROUP = re.compile(r"\(\?<(?=[A-Za-z])")
 
 
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    """A guardrail regex (Java syntax on AWS) as a Python pattern; ValidationException if bad."""
+def compile_regex(pattern: str) -> regex.Pattern[str]:
+    """A guardrail regex (Java syntax on AWS) as a pattern of the ``regex`` module, whose
+    matching takes a time limit (a user's ``(a+)+$`` must not stall the server); a bad
+    pattern is a ValidationException."""
     try:
-        return re.compile(_JAVA_GROUP.sub("(?P<", pattern))
-    except re.error as err:
+        return regex.compile(_JAVA_GROUP.sub("(?P<", pattern))
+    except regex.error as err:
         raise validation(f"The regex pattern '{pattern}' is not valid: {err}.") from None
 
 

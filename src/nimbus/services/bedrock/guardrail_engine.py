@@ -9,12 +9,15 @@ turn, and AWS evaluates every message of it.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
+from nimbus.aws.errors import validation
 from nimbus.services.bedrock import guardrail_content as content
 from nimbus.services.bedrock.guardrail_config import compile_regex
 from nimbus.services.bedrock.guardrail_pii import Span, find_pii, mask, non_overlapping
@@ -27,14 +30,26 @@ _PAST = {"BLOCK": "BLOCKED", "ANONYMIZE": "ANONYMIZED", "NONE": "NONE"}
 _NOT_GUARDED = frozenset({"grounding_source", "query"})
 _CACHED_TEXTS = 1024  # texts remembered per compiled version and source
 _CACHED_TEXT_CHARS = 4096  # longer texts are scanned each time, not kept
+# A custom regex that backtracks catastrophically gives up after this long (seconds).
+REGEX_TIME_LIMIT_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
 class _Regex:
     name: str
-    pattern: re.Pattern[str]
+    pattern: regex.Pattern[str]
     source: str
     action: str
+
+    def finditer(self, text: str) -> Iterator[regex.Match[str]]:
+        try:
+            yield from self.pattern.finditer(text, timeout=REGEX_TIME_LIMIT_S)
+        except TimeoutError:
+            raise validation(
+                f"The guardrail regex '{self.name}' took more than "
+                f"{REGEX_TIME_LIMIT_S * 1000:.0f} ms on a {len(text)}-character text. Simplify "
+                "its pattern: nested quantifiers such as (a+)+ backtrack exponentially."
+            ) from None
 
 
 class _Side:
@@ -89,7 +104,7 @@ def _scan(side: _Side, topics: TopicClassifier, text: str) -> _Scan:
     spans: list[Span] = find_pii(text, side.pii_types) if side.pii else []
     for rx in side.regexes:
         spans.extend((m.start(), m.end(), rx.name, m.group())
-                     for m in rx.pattern.finditer(text) if m.end() > m.start())  # fmt: skip
+                     for m in rx.finditer(text) if m.end() > m.start())  # fmt: skip
     kept = tuple(non_overlapping(spans))
     actions = {rx.name: rx.action for rx in side.regexes}
     to_mask = [span for span in kept if actions.get(span[2], side.pii.get(span[2])) == "ANONYMIZE"]
