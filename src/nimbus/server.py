@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import inspect
 import json
@@ -56,7 +58,7 @@ class NimbusApp:
         # or the next request on this keep-alive connection would be parsed from its bytes.
         if not request.body.consumed and not await request.body.drain(_DRAIN_LIMIT):
             response.headers.append(("connection", "close"))
-        await _send(response, send, head=request.method == "HEAD")
+        await _send(response, send, receive, head=request.method == "HEAD")
 
     async def drain(self) -> None:
         """Before the server stops accepting: end WebSocket connections, whose $disconnect
@@ -227,7 +229,7 @@ def _virtual_host(request: HttpRequest) -> None:
         request.path = f"/{label}{request.path}"
 
 
-async def _send(response: HttpResponse, send: Send, *, head: bool) -> None:
+async def _send(response: HttpResponse, send: Send, receive: Receive, *, head: bool) -> None:
     headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
     body = response.body
     names = {k.lower() for k, _ in response.headers}
@@ -240,8 +242,7 @@ async def _send(response: HttpResponse, send: Send, *, head: bool) -> None:
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     if not head:
         if isinstance(body, AsyncIterable):
-            async for chunk in body:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await _until_disconnect(_pump(body, send), receive)
         else:
             for chunk in body:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -251,6 +252,32 @@ async def _send(response: HttpResponse, send: Send, *, head: bool) -> None:
         if inspect.isawaitable(result):
             await result
     await send({"type": "http.response.body", "body": b""})
+
+
+async def _pump(body: AsyncIterable[bytes], send: Send) -> None:
+    async for chunk in body:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
+async def _until_disconnect(work: Awaitable[None], receive: Receive) -> None:
+    """Run ``work``, cancelled if the client goes away: a dropped ConverseStream must stop
+    the model instead of generating to the end for nobody (uvicorn's send stays silent)."""
+    task = asyncio.ensure_future(work)
+    listener = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait({task, listener}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, listener):
+            pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _json(status: int, body: dict[str, Any]) -> HttpResponse:

@@ -5,6 +5,7 @@ AWS), retries, fallback, timeouts and the concurrency quota, all through boto3."
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,25 @@ def test_concurrency_quota_throttles(brt: Any) -> None:
     assert error_code(info) == ("ThrottlingException", 429)
     list(stream)
     assert _text(brt.converse(modelId=QUOTA, messages=user_message("Hello")))
+
+
+def test_a_dropped_stream_stops_the_model_and_frees_its_slot(brt: Any) -> None:
+    # About 500 tokens at 30 ms each: the model would hold the only slot for ~15 s.
+    ask = user_message("Write a 500 word car advert.")
+    response = brt.converse_stream(modelId=QUOTA, messages=ask)
+    stream = iter(response["stream"])
+    next(stream)
+    response["stream"].close()  # the client goes away mid-answer
+    deadline = time.monotonic() + 3.0
+    while True:
+        try:
+            answer = brt.converse(modelId=QUOTA, messages=user_message("Hello"))
+            break
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "ThrottlingException"
+            assert time.monotonic() < deadline, "the dropped stream still holds the slot"
+            time.sleep(0.1)
+    assert _text(answer)
 
 
 def test_real_bedrock_pass_through(brt: Any, upstream: NimbusServer) -> None:
