@@ -104,6 +104,19 @@ def test_config_errors_name_the_problem(text: str, fragment: str) -> None:
     assert fragment in str(info.value)
 
 
+def test_a_bad_token_delay_is_a_config_error_not_a_crash(
+    registry: Any, ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NIMBUS_BEDROCK_TOKEN_DELAY_MS", "fast")
+    runtime = registry.get("bedrock-runtime")  # builds; every model call then says why
+    assert "NIMBUS_BEDROCK_TOKEN_DELAY_MS" in (runtime.config_error or "")
+    request = {"modelId": "amazon.titan-text-express-v1", "messages": REQUEST.messages}
+    with pytest.raises(AwsError) as info:
+        asyncio.run(runtime.converse(request, ctx))
+    assert (info.value.code, info.value.status) == ("ServiceUnavailableException", 503)
+    assert "'fast'" in info.value.message
+
+
 def test_retries_retryable_failures_then_succeeds() -> None:
     flaky = Scripted("flaky", [BackendError("503", retryable=True, status=503)] * 2)
     result = _chat(_router([_route("m.*", retries=2)], {"m.*": flaky}))

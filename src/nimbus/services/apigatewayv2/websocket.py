@@ -50,6 +50,9 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+MESSAGES_IN_FLIGHT = 64  # per connection
+
+
 @dataclass(slots=True)
 class Outcome:
     """An integration's answer: ``payload`` when it ran, else ``error`` says what went wrong."""
@@ -216,14 +219,26 @@ class WebSocketPlane:
             ws_auth.iam_check(request, path, self.iam())
 
     async def _pump(self, conn: Connection, receive: Receive) -> tuple[int, str]:
-        """Dispatch the client's messages until the connection ends: (close code, reason)."""
+        """Dispatch the client's messages until the connection ends: (close code, reason).
+
+        At most MESSAGES_IN_FLIGHT of one connection's messages run at once; beyond that the
+        connection is not read, so a flooding client is slowed by TCP, not by our memory."""
+        slots = asyncio.Semaphore(MESSAGES_IN_FLIGHT)
+
+        async def run(body: str | bytes) -> None:
+            try:
+                await self._message(conn, body)
+            finally:
+                slots.release()
+
         while True:
             message = await receive()
             if message["type"] == "websocket.receive":
                 conn.touch()
                 text = message.get("text")
                 body: str | bytes = text if text is not None else (message.get("bytes") or b"")
-                self._spawn(self._message(conn, body))
+                await slots.acquire()
+                self._spawn(run(body))
             elif message["type"] == "websocket.disconnect":
                 conn.closing = True
                 code = int(message.get("code") or 1005)

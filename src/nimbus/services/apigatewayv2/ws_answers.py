@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from http import HTTPStatus
 from typing import Any
 
 
@@ -15,6 +16,9 @@ class Refused(Exception):
         super().__init__(status)
         self.status = status
         self.body = body
+
+
+_KNOWN_STATUSES = frozenset(int(s) for s in HTTPStatus)
 
 
 def as_json(value: dict[str, Any]) -> bytes:
@@ -53,7 +57,9 @@ def connect_answer(payload: bytes, accept: dict[str, Any]) -> dict[str, Any]:
     body = result.get("body")
     if not 200 <= status < 300:
         text = body if isinstance(body, str) else ("" if body is None else json.dumps(body))
-        raise Refused(status if 100 <= status <= 599 else 500, text.encode())
+        # Only statuses HTTP names: uvicorn needs a reason phrase for the refusal it sends.
+        known = status in _KNOWN_STATUSES and status >= 400
+        raise Refused(status if known else 500, text.encode())
     headers = result.get("headers") if isinstance(result.get("headers"), dict) else {}
     extra: list[tuple[bytes, bytes]] = []
     for name, value in headers.items():

@@ -67,10 +67,12 @@ class BedrockRuntimeProvider(Provider):
         self.config_error: str | None = None
         try:
             routes = backend_config.load(env.registry.data_dir)
+            default = backend_config.default_route()
         except backend_config.ConfigError as err:
             routes, self.config_error = [], str(err)
+            default = backend_config.ModelRoute(explicit=False)
             log.error("%s", err)
-        self.router = ModelRouter(routes)
+        self.router = ModelRouter(routes, default=default)
         self.telemetry = Telemetry(env.registry, self._logging_config)
 
     def _logging_config(self) -> dict[str, Any] | None:

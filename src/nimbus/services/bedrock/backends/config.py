@@ -72,7 +72,13 @@ def shown_url(url: str) -> str:
 
 
 def default_route() -> ModelRoute:
-    delay = float(os.environ.get("NIMBUS_BEDROCK_TOKEN_DELAY_MS", "0") or 0)
+    text = os.environ.get("NIMBUS_BEDROCK_TOKEN_DELAY_MS", "") or "0"
+    try:
+        delay = max(float(text), 0.0)
+    except ValueError:
+        raise ConfigError(
+            f"NIMBUS_BEDROCK_TOKEN_DELAY_MS must be a number of milliseconds, not {text!r}"
+        ) from None
     return ModelRoute(token_delay_ms=delay, explicit=False)
 
 

@@ -108,9 +108,10 @@ class ModelRouter:
         self,
         routes: list[ModelRoute],
         make_backend: Callable[[ModelRoute], Backend] = build_backend,
+        default: ModelRoute | None = None,
     ) -> None:
         self.routes = routes
-        self.default = default_route()
+        self.default = default or default_route()
         self._make = make_backend
         self._backends: dict[ModelRoute, Backend] = {}
         self._active: dict[ModelRoute, int] = {}
