@@ -152,32 +152,39 @@ class ModelRouter:
     def _release(self, route: ModelRoute) -> None:
         self._active[route] = self._active.get(route, 1) - 1
 
-    # -- whole answers --------------------------------------------------------------------------
-    async def _call(
-        self, model_id: str, call: Callable[[Backend, str], Awaitable[T]]
-    ) -> tuple[T, Served]:
+    # -- the chain: quota, retries with backoff, then the fallbacks ----------------------------
+    async def _first_success(
+        self,
+        model_id: str,
+        attempt: Callable[[Backend, str, ModelRoute], Awaitable[T]],
+        keep_slot: bool = False,
+    ) -> T:
+        """The first answer ``attempt`` gets along the model's chain. The first model's quota
+        throttles (it is not a failure); a fallback at its quota is skipped. With ``keep_slot``
+        the answer (a stream) keeps its quota slot and releases it itself."""
         last: BaseException | None = None
         for index, (candidate, route) in enumerate(self._chain(model_id)):
-            if index == 0:
-                self._acquire(route, candidate)  # the quota throttles; it is not a failure
-            elif route.max_concurrency and self._active.get(route, 0) >= route.max_concurrency:
+            if (
+                index
+                and route.max_concurrency
+                and self._active.get(route, 0) >= route.max_concurrency
+            ):
                 continue
-            else:
-                self._acquire(route, candidate)
+            self._acquire(route, candidate)
+            held = False
             try:
                 backend = self.backend(route)
-                for attempt in range(route.retries + 1):
-                    started = time.perf_counter_ns()
+                for tried in range(route.retries + 1):
                     try:
-                        result = await _within(_limit(route), call(backend, candidate))
+                        result = await attempt(backend, candidate, route)
                     except (BackendError, TimeoutError) as err:
                         last = err
                         if (
                             isinstance(err, BackendError)
                             and err.retryable
-                            and attempt < route.retries
+                            and tried < route.retries
                         ):
-                            await asyncio.sleep(min(route.backoff * 2**attempt, _MAX_BACKOFF_S))
+                            await asyncio.sleep(min(route.backoff * 2**tried, _MAX_BACKOFF_S))
                             continue
                         log.warning(
                             "bedrock backend %s for %s failed: %s",
@@ -186,12 +193,25 @@ class ModelRouter:
                             err or "timeout",
                         )
                         break
-                    elapsed = (time.perf_counter_ns() - started) // 1000
-                    return result, Served(candidate, route, elapsed)
+                    held = keep_slot
+                    return result
             finally:
-                self._release(route)
+                if not held:
+                    self._release(route)
         assert last is not None
         raise final_error(last, model_id)
+
+    # -- whole answers --------------------------------------------------------------------------
+    async def _call(
+        self, model_id: str, call: Callable[[Backend, str], Awaitable[T]]
+    ) -> tuple[T, Served]:
+        async def attempt(backend: Backend, candidate: str, route: ModelRoute) -> tuple[T, Served]:
+            started = time.perf_counter_ns()
+            result = await _within(_limit(route), call(backend, candidate))
+            elapsed = (time.perf_counter_ns() - started) // 1000
+            return result, Served(candidate, route, elapsed)
+
+        return await self._first_success(model_id, attempt)
 
     async def chat(self, model_id: str, request: ChatRequest) -> tuple[ChatResult, Served]:
         return await self._call(
@@ -209,47 +229,22 @@ class ModelRouter:
     async def stream(self, model_id: str, request: ChatRequest) -> ModelStream:
         """A started stream: its first item is already there, so a failing backend could
         still fall back and fail as a plain error response."""
-        last: BaseException | None = None
-        for index, (candidate, route) in enumerate(self._chain(model_id)):
-            if (
-                index
-                and route.max_concurrency
-                and self._active.get(route, 0) >= route.max_concurrency
-            ):
-                continue
-            self._acquire(route, candidate)
-            backend = self.backend(route)
-            for attempt in range(route.retries + 1):
-                started = time.perf_counter_ns()
-                items = backend.stream(replace(request, model_id=candidate)).__aiter__()
-                try:
-                    first = await _within(_limit(route), anext(items))
-                except (BackendError, TimeoutError, StopAsyncIteration) as err:
-                    await _close(items)
-                    last = (
-                        err
-                        if not isinstance(err, StopAsyncIteration)
-                        else BackendError("the stream ended before any output", retryable=False)
-                    )
-                    if isinstance(err, BackendError) and err.retryable and attempt < route.retries:
-                        await asyncio.sleep(min(route.backoff * 2**attempt, _MAX_BACKOFF_S))
-                        continue
-                    log.warning(
-                        "bedrock backend %s for %s failed: %s",
-                        route.kind,
-                        candidate,
-                        last or "timeout",
-                    )
-                    break
-                except BaseException:
-                    await _close(items)
-                    self._release(route)
-                    raise
-                served = Served(candidate, route, first_token_ns=time.time_ns())
-                return ModelStream(self, served, items, first, started)
-            self._release(route)
-        assert last is not None
-        raise final_error(last, model_id)
+
+        async def attempt(backend: Backend, candidate: str, route: ModelRoute) -> ModelStream:
+            started = time.perf_counter_ns()
+            items = backend.stream(replace(request, model_id=candidate)).__aiter__()
+            try:
+                first = await _within(_limit(route), anext(items))
+            except StopAsyncIteration:
+                await _close(items)
+                raise BackendError("the stream ended before any output", retryable=False) from None
+            except BaseException:
+                await _close(items)
+                raise
+            served = Served(candidate, route, first_token_ns=time.time_ns())
+            return ModelStream(self, served, items, first, started)
+
+        return await self._first_success(model_id, attempt, keep_slot=True)
 
 
 async def _close(items: AsyncIterator[StreamItem]) -> None:
