@@ -27,6 +27,22 @@ def aws(nimbus: NimbusServer) -> Callable[..., Any]:
     return nimbus.client
 
 
+# boto3 clients of the Bedrock APIs, for the bedrock* test folders.
+@pytest.fixture
+def brt(aws: Callable[..., Any]) -> Any:
+    return aws("bedrock-runtime")
+
+
+@pytest.fixture
+def bedrock(aws: Callable[..., Any]) -> Any:
+    return aws("bedrock")
+
+
+@pytest.fixture
+def agent(aws: Callable[..., Any]) -> Any:
+    return aws("bedrock-agent")
+
+
 @pytest.fixture
 def fresh_nimbus(tmp_path: Path) -> Iterator[NimbusServer]:
     """A server of the test's own, for tests that kill or restart it."""

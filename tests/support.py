@@ -8,15 +8,34 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from nimbus.aws.context import RequestContext
 from nimbus.aws.errors import AwsError
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses: ``prefix-1a2b3c4d``."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
+    """(error code, HTTP status, message) of a boto3 call that must fail."""
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    response = info.value.response
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
 
 
 def free_port() -> int:

@@ -6,11 +6,9 @@ import base64
 import io
 import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import boto3
-import pytest
 from botocore.config import Config
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -30,16 +28,6 @@ TRUST = {
         }
     ],
 }
-
-
-@pytest.fixture
-def brt(aws: Callable[..., Any]) -> Any:
-    return aws("bedrock-runtime")
-
-
-@pytest.fixture
-def bedrock(aws: Callable[..., Any]) -> Any:
-    return aws("bedrock")
 
 
 def jpeg(width: int = 64, height: int = 48) -> bytes:

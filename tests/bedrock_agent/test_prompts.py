@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from support import Call
+from support import Call, error_of
 
 from nimbus.aws.context import RequestContext
 from nimbus.aws.errors import AwsError
@@ -47,22 +47,6 @@ CHAT_VARIANT = {
         "text": {"temperature": 0.7, "topP": 0.9, "maxTokens": 500, "stopSequences": ["END"]}
     },
 }
-
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
-
-
-@pytest.fixture
-def agent(aws: Callable[..., Any]) -> Any:
-    return aws("bedrock-agent")
 
 
 @pytest.fixture

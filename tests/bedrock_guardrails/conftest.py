@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from support import unique
 
 BLOCKED_INPUT = "Sorry, I can't help with that request."
 BLOCKED_OUTPUT = "Sorry, the answer was withheld."
@@ -25,27 +25,6 @@ INVESTMENT_TOPIC = {
     ],
     "type": "DENY",
 }
-
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, int, str]:
-    """(code, HTTP status, message) of a call that must fail."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def bedrock(aws: Callable[..., Any]) -> Any:
-    return aws("bedrock")
 
 
 @pytest.fixture

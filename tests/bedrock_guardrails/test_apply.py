@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support import error_of
 
-from .conftest import BLOCKED_INPUT, BLOCKED_OUTPUT, INVESTMENT_TOPIC, error_of, pii_config
+from .conftest import BLOCKED_INPUT, BLOCKED_OUTPUT, INVESTMENT_TOPIC, pii_config
 
 
 def _assessment(answer: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from support import NimbusServer
+from support import NimbusServer, error_of, unique
 
-from .conftest import BLOCKED_INPUT, BLOCKED_OUTPUT, INVESTMENT_TOPIC, error_of, pii_config, unique
+from .conftest import BLOCKED_INPUT, BLOCKED_OUTPUT, INVESTMENT_TOPIC, pii_config
 
 
 def test_create_get_and_list(bedrock: Any, guardrail: Any) -> None:

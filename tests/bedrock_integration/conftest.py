@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from support import unique
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 BLOCKED_INPUT = "Sorry, I can't help with that request."
@@ -56,43 +56,12 @@ MASK_OUTPUT = {
 }
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 def user(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": [{"text": text}]}]
 
 
 def answer_text(reply: dict[str, Any]) -> str:
     return "".join(b.get("text", "") for b in reply["output"]["message"]["content"])
-
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, int, str]:
-    """(code, HTTP status, message) of a call that must fail."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
-
-
-@pytest.fixture
-def brt(aws: Callable[..., Any]) -> Any:
-    return aws("bedrock-runtime")
-
-
-@pytest.fixture
-def bedrock(aws: Callable[..., Any]) -> Any:
-    return aws("bedrock")
-
-
-@pytest.fixture
-def agent(aws: Callable[..., Any]) -> Any:
-    return aws("bedrock-agent")
 
 
 @pytest.fixture

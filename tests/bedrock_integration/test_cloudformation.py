@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from support import error_of
 
-from .conftest import BLOCKED_VI, error_of
+from .conftest import BLOCKED_VI
 
 WAIT = {"Delay": 0.2, "MaxAttempts": 300}
 

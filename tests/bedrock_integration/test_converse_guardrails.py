@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support import error_of
 
 from .conftest import (
     BLOCKED_INPUT,
@@ -13,7 +14,6 @@ from .conftest import (
     INVESTMENT,
     answer_text,
     config,
-    error_of,
     user,
 )
 

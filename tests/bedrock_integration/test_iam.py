@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from support import error_of
 
-from .conftest import HAIKU, allow, client_for_user, config, error_of, user
+from .conftest import HAIKU, allow, client_for_user, config, user
 
 MODEL_ARN = f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}"
 INVOKE = allow(["bedrock:InvokeModel"], [MODEL_ARN])

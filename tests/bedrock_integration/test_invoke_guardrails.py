@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from support import error_of
 
-from .conftest import BLOCKED_INPUT, HAIKU, error_of
+from .conftest import BLOCKED_INPUT, HAIKU
 
 TAG = "amazon-bedrock-guardrails-guardContent_"
 

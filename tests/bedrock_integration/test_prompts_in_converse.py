@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support import error_of
 
-from .conftest import BLOCKED_INPUT, HAIKU, answer_text, config, error_of
+from .conftest import BLOCKED_INPUT, HAIKU, answer_text, config
 
 TEXT_VARIANT = {
     "name": "echo",
